@@ -1,0 +1,149 @@
+"""Shared fixtures: one database per backend (SQLite file, throwaway PostgreSQL database)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+REPO = Path(__file__).resolve().parents[1]
+TESTDATA = REPO.parent / "shared" / "testdata"
+PG_ADMIN_URL = os.environ.get(
+    "DATALEDGER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_HOWTO = (
+    "PostgreSQL is not reachable at 127.0.0.1:5432 (user postgres, trust auth); start it with "
+    "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' or set "
+    "DATALEDGER_TEST_PG_URL"
+)
+# Every module that defines tables; missing ones are skipped while the tree grows.
+MODEL_MODULES = (
+    "auth.models",
+    "auth.grants",
+    "auth.applications",
+    "auth.inbox",
+    "catalog.models",
+    "catalog.search.index",
+)
+
+
+def import_models() -> None:
+    """Import every module that defines tables so that SQLModel.metadata holds them all."""
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table, through the migrations when they exist."""
+    import_models()
+    migrate = importlib.util.find_spec("portal.migrate")
+    if migrate is not None and os.environ.get("DATALEDGER_TEST_SCHEMA") != "create_all":
+        importlib.import_module("portal.migrate").upgrade(engine.url.render_as_string(False))
+    else:
+        SQLModel.metadata.create_all(engine)
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """The shared real-world test data folder."""
+    if not TESTDATA.is_dir():
+        pytest.skip(f"shared test data not found at {TESTDATA}")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test run, dropped afterwards."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError:
+        admin.dispose()
+        if IN_CI:
+            pytest.fail(PG_HOWTO)
+        pytest.skip(PG_HOWTO)
+    name = f"dataledger_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'create database "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text("select pg_terminate_backend(pid) from pg_stat_activity where datname = :n"),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'drop database if exists "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An engine on the throwaway PostgreSQL database with the schema in place."""
+    engine = sa.create_engine(pg_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the schema in place, copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    engine.dispose()
+    return path
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = [t.name for t in SQLModel.metadata.sorted_tables]
+    if names:
+        with engine.begin() as conn:
+            conn.execute(sa.text("truncate " + ", ".join(f'"{n}"' for n in names) + " cascade"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL with the schema in place and no rows, once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "dataledger.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        engine: Engine = request.getfixturevalue("pg_engine")
+        _truncate_all(engine)
+        yield engine.url.render_as_string(False)
+        _truncate_all(engine)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on an empty database, once per backend."""
+    from portal.database import make_engine
+
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on an empty database, once per backend."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
