@@ -233,11 +233,10 @@ def mask(value: object, kind: str | SensitiveKind) -> str:
         return text[:6] + _stars(len(text) - 10) + text[-4:] if len(text) >= 15 else _keep(text, 1, 1)
     if kind == SensitiveKind.MOBILE:
         digits = _MOBILE_SEPARATORS.sub("", text)
-        if len(digits) >= 11:
-            local = digits[-11:]
-            prefix = digits[:-11]
+        local, prefix = digits[-11:], digits[:-11]
+        if len(local) == 11 and prefix in {"", "86", "+86", "0086"}:
             return prefix + local[:3] + "****" + local[-4:]
-        return _keep(digits, 1, 1)
+        return _keep(digits, 2, 2)
     if kind == SensitiveKind.BANK_CARD:
         digits = _CARD_SEPARATORS.sub("", text)
         if len(digits) >= 12:
