@@ -1,0 +1,36 @@
+"""Password hashing with Argon2id (argon2-cffi)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the account does not exist, so timing does not reveal it.
+_DUMMY_HASH = _hasher.hash("dataledger-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password (Argon2id, random salt)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when the password matches the hash; False for a mismatch or an unreadable hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than the current ones."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def burn_verify(password: str) -> None:
+    """Spend the time of one verification, for unknown accounts."""
+    verify_password(_DUMMY_HASH, password)
