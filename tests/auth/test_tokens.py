@@ -1,0 +1,321 @@
+"""Signed tokens: the happy paths, and every known attack as its own test."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jose import jwt
+
+from auth.errors import TokenExpired, TokenInvalid
+from auth.settings import AuthSettings
+from auth.tokens import (
+    create_access_token,
+    decode_access_token,
+    issue_download_token,
+    public_key_pem,
+    sign_document,
+    verify_document,
+    verify_download_token,
+)
+
+USER = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
+RESOURCE = uuid.UUID("00000000-0000-0000-0000-0000000000b1")
+OTHER_RESOURCE = uuid.UUID("00000000-0000-0000-0000-0000000000b2")
+GRANT = uuid.UUID("00000000-0000-0000-0000-0000000000c1")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def valid_claims(settings: AuthSettings, **overrides: Any) -> dict[str, Any]:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(USER),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+        "scope": "read write",
+    }
+    claims.update(overrides)
+    return claims
+
+
+def forge_hs256(claims: dict[str, Any], key: bytes) -> str:
+    """An HS256 token signed by hand (python-jose refuses PEM keys as HMAC secrets)."""
+    signing_input = (
+        b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
+    )
+    signature = hmac.new(key, signing_input.encode("ascii"), hashlib.sha256).digest()
+    return signing_input + "." + b64(signature)
+
+
+# --- happy paths ----------------------------------------------------------------------------
+
+
+def test_access_token_round_trip_hs256(settings: AuthSettings) -> None:
+    token = create_access_token(settings, user_id=USER, scopes=("read",))
+    claims = decode_access_token(settings, token)
+    assert claims.user_id == USER
+    assert claims.scopes == ("read",)
+    assert claims.expires_at - claims.issued_at == timedelta(seconds=settings.access_token_ttl_seconds)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "HS256"
+    body = jwt.get_unverified_claims(token)
+    assert {"iss", "aud", "sub", "exp", "iat", "nbf", "jti", "typ"} <= body.keys()
+
+
+def test_access_token_round_trip_rs256(rs_settings: AuthSettings, rsa_keys: tuple[Path, Path]) -> None:
+    token = create_access_token(rs_settings, user_id=USER)
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    # A verifier that holds only the public key accepts it.
+    verifier = AuthSettings(jwt_algorithm="RS256", jwt_public_key_file=rsa_keys[1])
+    assert decode_access_token(verifier, token).user_id == USER
+
+
+def test_every_token_has_its_own_jti(settings: AuthSettings) -> None:
+    a = decode_access_token(settings, create_access_token(settings, user_id=USER))
+    b = decode_access_token(settings, create_access_token(settings, user_id=USER))
+    assert a.jti != b.jti
+
+
+def test_download_token_round_trip(settings: AuthSettings) -> None:
+    token = issue_download_token(settings, user_id=USER, resource_id=RESOURCE, grant_id=GRANT)
+    claims = verify_download_token(settings, token, resource_id=RESOURCE)
+    assert (claims.user_id, claims.resource_id, claims.grant_id) == (USER, RESOURCE, GRANT)
+    assert claims.expires_at - claims.issued_at == timedelta(seconds=settings.download_token_ttl_seconds)
+    open_data = issue_download_token(settings, user_id=USER, resource_id=RESOURCE, grant_id=None)
+    assert verify_download_token(settings, open_data, resource_id=RESOURCE).grant_id is None
+
+
+# --- attacks: algorithm ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE"])
+def test_alg_none_is_refused(settings: AuthSettings, alg: str) -> None:
+    header = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    payload = b64(json.dumps(valid_claims(settings)).encode())
+    for token in (f"{header}.{payload}.", f"{header}.{payload}.c2ln"):
+        with pytest.raises(TokenInvalid, match="alg 'none'"):
+            decode_access_token(settings, token)
+
+
+def test_hs256_token_refused_by_rs256_config(rs_settings: AuthSettings, settings: AuthSettings) -> None:
+    token = jwt.encode(valid_claims(rs_settings), settings.secret_key, algorithm="HS256")
+    with pytest.raises(TokenInvalid, match="'HS256' is not accepted"):
+        decode_access_token(rs_settings, token)
+
+
+def test_rs256_public_key_as_hmac_secret_is_refused(
+    rs_settings: AuthSettings, rsa_keys: tuple[Path, Path]
+) -> None:
+    public_pem = rsa_keys[1].read_bytes()
+    assert public_key_pem(rs_settings) == public_pem.decode()
+    token = forge_hs256(valid_claims(rs_settings), public_pem)
+    with pytest.raises(TokenInvalid, match="'HS256' is not accepted"):
+        decode_access_token(rs_settings, token)
+    # The same confusion aimed at a signed document.
+    doc = forge_hs256({"certificate": "forged"}, public_pem)
+    with pytest.raises(TokenInvalid):
+        verify_document(public_pem.decode(), doc)
+    with pytest.raises(TokenInvalid):
+        verify_document(rs_settings, doc)
+
+
+def test_rs256_token_refused_by_hs256_config(
+    settings: AuthSettings, other_rsa_keys: tuple[Path, Path]
+) -> None:
+    token = jwt.encode(valid_claims(settings), other_rsa_keys[0].read_text(), algorithm="RS256")
+    with pytest.raises(TokenInvalid, match="'RS256' is not accepted"):
+        decode_access_token(settings, token)
+
+
+@pytest.mark.parametrize("alg", ["HS384", "HS512"])
+def test_other_hmac_algorithms_refused(settings: AuthSettings, alg: str) -> None:
+    token = jwt.encode(valid_claims(settings), settings.secret_key, algorithm=alg)
+    with pytest.raises(TokenInvalid, match="not accepted"):
+        decode_access_token(settings, token)
+
+
+# --- attacks: signature and payload ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["settings", "rs_settings"])
+def test_tampered_payload_is_refused(which: str, request: pytest.FixtureRequest) -> None:
+    cfg: AuthSettings = request.getfixturevalue(which)
+    token = create_access_token(cfg, user_id=USER, scopes=("read",))
+    header, payload, signature = token.split(".")
+    claims = json.loads(unb64(payload))
+    claims["scope"] = "read write admin"
+    claims["sub"] = str(uuid.uuid4())
+    forged = f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
+    with pytest.raises(TokenInvalid, match="invalid token"):
+        decode_access_token(cfg, forged)
+
+
+def test_bad_signature_is_refused(settings: AuthSettings) -> None:
+    token = create_access_token(settings, user_id=USER)
+    header, payload, signature = token.split(".")
+    raw = bytearray(unb64(signature))
+    raw[0] ^= 0x01
+    with pytest.raises(TokenInvalid):
+        decode_access_token(settings, f"{header}.{payload}.{b64(bytes(raw))}")
+    with pytest.raises(TokenInvalid):
+        decode_access_token(settings, f"{header}.{payload}.")
+
+
+def test_token_signed_with_another_secret_is_refused(settings: AuthSettings) -> None:
+    attacker = AuthSettings(secret_key="guessed-secret")
+    with pytest.raises(TokenInvalid):
+        decode_access_token(settings, create_access_token(attacker, user_id=USER))
+
+
+def test_token_signed_with_another_rsa_key_is_refused(
+    rs_settings: AuthSettings, other_rsa_keys: tuple[Path, Path]
+) -> None:
+    attacker = AuthSettings(jwt_algorithm="RS256", jwt_private_key_file=other_rsa_keys[0])
+    with pytest.raises(TokenInvalid):
+        decode_access_token(rs_settings, create_access_token(attacker, user_id=USER))
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "a.b", "ey.ey.ey.ey", "..."])
+def test_garbage_is_refused(settings: AuthSettings, garbage: str) -> None:
+    with pytest.raises(TokenInvalid):
+        decode_access_token(settings, garbage)
+
+
+# --- attacks: claims ------------------------------------------------------------------------
+
+
+def test_expired_token_is_refused(settings: AuthSettings) -> None:
+    token = create_access_token(settings, user_id=USER, now=datetime.now(UTC) - timedelta(hours=1))
+    with pytest.raises(TokenExpired, match="expired"):
+        decode_access_token(settings, token)
+
+
+def test_expired_download_token_is_refused(settings: AuthSettings) -> None:
+    token = issue_download_token(
+        settings, user_id=USER, resource_id=RESOURCE, grant_id=GRANT, ttl=timedelta(seconds=-60)
+    )
+    with pytest.raises(TokenExpired):
+        verify_download_token(settings, token, resource_id=RESOURCE)
+
+
+def test_token_not_yet_valid_is_refused(settings: AuthSettings) -> None:
+    token = create_access_token(settings, user_id=USER, now=datetime.now(UTC) + timedelta(hours=1))
+    with pytest.raises(TokenInvalid, match="not yet valid"):
+        decode_access_token(settings, token)
+
+
+def test_wrong_audience_is_refused(settings: AuthSettings) -> None:
+    other = settings.model_copy(update={"jwt_audience": "another-portal"})
+    with pytest.raises(TokenInvalid, match=r"(?i)audience"):
+        decode_access_token(settings, create_access_token(other, user_id=USER))
+
+
+def test_wrong_issuer_is_refused(settings: AuthSettings) -> None:
+    other = settings.model_copy(update={"jwt_issuer": "evil-issuer"})
+    with pytest.raises(TokenInvalid, match=r"(?i)issuer"):
+        decode_access_token(settings, create_access_token(other, user_id=USER))
+
+
+@pytest.mark.parametrize("missing", ["exp", "aud", "iss", "sub", "jti", "typ"])
+def test_token_missing_a_required_claim_is_refused(settings: AuthSettings, missing: str) -> None:
+    claims = valid_claims(settings)
+    del claims[missing]
+    token = jwt.encode(claims, settings.secret_key, algorithm="HS256")
+    with pytest.raises(TokenInvalid):
+        decode_access_token(settings, token)
+
+
+def test_sub_must_be_a_user_id(settings: AuthSettings) -> None:
+    token = jwt.encode(valid_claims(settings, sub="admin"), settings.secret_key, algorithm="HS256")
+    with pytest.raises(TokenInvalid, match="sub"):
+        decode_access_token(settings, token)
+
+
+# --- token kinds and bindings ---------------------------------------------------------------
+
+
+def test_download_token_for_another_resource_is_refused(settings: AuthSettings) -> None:
+    token = issue_download_token(settings, user_id=USER, resource_id=RESOURCE, grant_id=GRANT)
+    with pytest.raises(TokenInvalid, match="another resource"):
+        verify_download_token(settings, token, resource_id=OTHER_RESOURCE)
+
+
+def test_access_token_is_not_a_download_token(settings: AuthSettings) -> None:
+    token = create_access_token(settings, user_id=USER)
+    with pytest.raises(TokenInvalid, match="download"):
+        verify_download_token(settings, token, resource_id=RESOURCE)
+
+
+def test_download_token_is_not_an_access_token(settings: AuthSettings) -> None:
+    token = issue_download_token(settings, user_id=USER, resource_id=RESOURCE, grant_id=None)
+    with pytest.raises(TokenInvalid, match="access"):
+        decode_access_token(settings, token)
+
+
+def test_download_token_with_forged_resource_is_refused(settings: AuthSettings) -> None:
+    token = issue_download_token(settings, user_id=USER, resource_id=RESOURCE, grant_id=GRANT)
+    header, payload, signature = token.split(".")
+    claims = json.loads(unb64(payload))
+    claims["rid"] = str(OTHER_RESOURCE)
+    forged = f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
+    with pytest.raises(TokenInvalid):
+        verify_download_token(settings, forged, resource_id=OTHER_RESOURCE)
+
+
+# --- signed documents -----------------------------------------------------------------------
+
+
+def test_document_round_trip_rs256_with_public_key(
+    rs_settings: AuthSettings, rsa_keys: tuple[Path, Path]
+) -> None:
+    payload = {"certificate": "数据产品登记证书", "number": 42, "holder": "某某数据有限公司"}
+    token = sign_document(rs_settings, payload)
+    assert verify_document(rsa_keys[1].read_text(), token) == payload
+    assert verify_document(rsa_keys[1].read_bytes(), token) == payload
+    assert verify_document(rs_settings, token) == payload
+
+
+def test_document_round_trip_hs256(settings: AuthSettings) -> None:
+    token = sign_document(settings, {"a": 1})
+    assert verify_document(settings, token) == {"a": 1}
+
+
+def test_tampered_document_is_refused(rs_settings: AuthSettings, rsa_keys: tuple[Path, Path]) -> None:
+    token = sign_document(rs_settings, {"holder": "甲公司", "valid": True})
+    header, _payload, signature = token.split(".")
+    forged = f"{header}.{b64(json.dumps({'holder': '乙公司', 'valid': True}).encode())}.{signature}"
+    with pytest.raises(TokenInvalid):
+        verify_document(rsa_keys[1].read_text(), forged)
+
+
+def test_document_signed_by_another_key_is_refused(
+    rsa_keys: tuple[Path, Path], other_rsa_keys: tuple[Path, Path]
+) -> None:
+    attacker = AuthSettings(jwt_algorithm="RS256", jwt_private_key_file=other_rsa_keys[0])
+    with pytest.raises(TokenInvalid):
+        verify_document(rsa_keys[1].read_text(), sign_document(attacker, {"holder": "x"}))
+
+
+def test_unsigned_document_is_refused(rsa_keys: tuple[Path, Path]) -> None:
+    token = b64(b'{"alg":"none"}') + "." + b64(b'{"holder":"x"}') + "."
+    with pytest.raises(TokenInvalid, match="alg 'none'"):
+        verify_document(rsa_keys[1].read_text(), token)
