@@ -118,6 +118,7 @@ class HashingReader:
         self._file = data if callable(getattr(data, "read", None)) else None
         self._iter: Iterator[bytes] | None = None if self._file is not None else iter(data)  # type: ignore[arg-type]
         self._pending = b""
+        self.source_error: BaseException | None = None
 
     @property
     def sha256(self) -> str:
@@ -150,7 +151,11 @@ class HashingReader:
         parts: list[bytes] = []
         wanted = size
         while wanted > 0:
-            chunk = self._pull(wanted)
+            try:
+                chunk = self._pull(wanted)
+            except BaseException as exc:
+                self.source_error = exc  # the caller's failure, which backends must not re-label
+                raise
             if not chunk:
                 break
             self._account(chunk)

@@ -149,17 +149,22 @@ class S3Storage:
         """Stream data into key with a multipart upload; it is aborted on failure or ObjectTooLarge."""
         name = self._name(key)
         reader = HashingReader(key, data, max_size=max_size)
-        with _translated(key):
-            # One part in flight at a time keeps memory at about two parts whatever the object size.
-            result = self.client.put_object(
-                self.bucket,
-                name,
-                reader,  # type: ignore[arg-type]
-                length=-1,
-                part_size=self.part_size,
-                content_type=content_type or DEFAULT_CONTENT_TYPE,
-                num_parallel_uploads=1,
-            )
+        try:
+            with _translated(key):
+                # One part in flight at a time keeps memory at about two parts whatever the object size.
+                result = self.client.put_object(
+                    self.bucket,
+                    name,
+                    reader,  # type: ignore[arg-type]
+                    length=-1,
+                    part_size=self.part_size,
+                    content_type=content_type or DEFAULT_CONTENT_TYPE,
+                    num_parallel_uploads=1,
+                )
+        except StorageError:
+            if reader.source_error is not None:
+                raise reader.source_error from None
+            raise
         return StoredObject(
             key=key, size=reader.size, sha256=reader.sha256, etag=(result.etag or "").strip('"')
         )
