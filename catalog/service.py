@@ -1,0 +1,266 @@
+"""The catalog's services: every surface (API, CKAN, pages, CLI) registers and reads through here."""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Iterable
+from typing import BinaryIO
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from catalog import grading, ledger
+from catalog.errors import (
+    DatasetNameTaken,
+    DatasetNotFound,
+    InvalidState,
+    OrganizationNameTaken,
+    OrganizationNotFound,
+    ResourceNotFound,
+    UploadRejected,
+)
+from catalog.models import Dataset, Organization, Resource, ResourceVersion, utcnow
+from catalog.schemas import DatasetCreate, DatasetUpdate, OrganizationCreate, ResourceCreate
+from storage import Storage, make_key
+from storage.errors import ObjectTooLarge
+
+
+def get_organization_by_name(session: Session, name: str) -> Organization | None:
+    """The organization with this name, or None."""
+    return session.exec(select(Organization).where(Organization.name == name)).first()
+
+
+def require_organization(session: Session, name_or_id: str | uuid.UUID) -> Organization:
+    """The organization with this name or id; OrganizationNotFound otherwise."""
+    org = _by_name_or_id(session, Organization, name_or_id)
+    if org is None:
+        raise OrganizationNotFound(f"organization not found: {name_or_id}")
+    return org
+
+
+def list_organizations(session: Session, *, org_type: str | None = None) -> list[Organization]:
+    """All active organizations, by name."""
+    stmt = select(Organization).where(Organization.state == "active")
+    if org_type:
+        stmt = stmt.where(Organization.org_type == org_type)
+    return list(session.exec(stmt.order_by(Organization.name)))
+
+
+def create_organization(
+    session: Session, *, actor_id: uuid.UUID | None, data: OrganizationCreate
+) -> Organization:
+    """Register an organization and record it in the ledger."""
+    if get_organization_by_name(session, data.name) is not None:
+        raise OrganizationNameTaken(f"organization name already in use: {data.name}")
+    parent_id = require_organization(session, data.parent).id if data.parent else None
+    org = Organization.model_validate(data.model_dump(exclude={"parent"}), update={"parent_id": parent_id})
+    session.add(org)
+    ledger.append(session, actor_id=actor_id, action="organization.create", subject=org)
+    session.flush()
+    return org
+
+
+def get_dataset_by_name(session: Session, name: str) -> Dataset | None:
+    """The dataset with this name, or None."""
+    return session.exec(select(Dataset).where(Dataset.name == name)).first()
+
+
+def require_dataset(session: Session, name_or_id: str | uuid.UUID) -> Dataset:
+    """The dataset with this name or id; DatasetNotFound otherwise."""
+    dataset = _by_name_or_id(session, Dataset, name_or_id)
+    if dataset is None:
+        raise DatasetNotFound(f"dataset not found: {name_or_id}")
+    return dataset
+
+
+def list_datasets(
+    session: Session,
+    *,
+    owner_org_id: uuid.UUID | None = None,
+    statuses: Iterable[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[Dataset]]:
+    """Datasets, newest change first, with the total count before paging."""
+    stmt = select(Dataset)
+    if owner_org_id is not None:
+        stmt = stmt.where(Dataset.owner_org_id == owner_org_id)
+    if statuses is not None:
+        stmt = stmt.where(col(Dataset.status).in_(list(statuses)))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(stmt.order_by(col(Dataset.updated_at).desc()).offset(offset).limit(limit))
+    return total, list(rows)
+
+
+def create_dataset(session: Session, *, actor_id: uuid.UUID | None, data: DatasetCreate) -> Dataset:
+    """Register a dataset as a draft and record it in the ledger."""
+    if get_dataset_by_name(session, data.name) is not None:
+        raise DatasetNameTaken(f"dataset name already in use: {data.name}")
+    org = require_organization(session, data.owner_org)
+    dataset = Dataset.model_validate(
+        data.model_dump(mode="json", exclude={"owner_org"}),
+        update={"owner_org_id": org.id, "created_by": actor_id, "status": "draft"},
+    )
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action="dataset.create", subject=dataset)
+    session.flush()
+    return dataset
+
+
+def update_dataset(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, data: DatasetUpdate
+) -> Dataset:
+    """Change a dataset's declared fields and record the change in the ledger."""
+    before = ledger.snapshot(dataset)
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    for field, value in changes.items():
+        setattr(dataset, field, value)
+    dataset.temporal_start = data.temporal_start if "temporal_start" in changes else dataset.temporal_start
+    dataset.temporal_end = data.temporal_end if "temporal_end" in changes else dataset.temporal_end
+    dataset.updated_at = utcnow()
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action="dataset.update", subject=dataset, before=before)
+    session.flush()
+    return dataset
+
+
+def publish_dataset(session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset) -> Dataset:
+    """Publish a dataset: its grade must be confirmed and allow its open type."""
+    if dataset.status == "published":
+        return dataset
+    if not dataset.grade_confirmed or dataset.grade is None:
+        raise InvalidState("the grade must be confirmed before publishing / 分级未确认，不能发布")
+    if not grading.grade_allows_open_type(dataset.grade, dataset.open_type):
+        raise InvalidState(
+            f"grade {dataset.grade} does not allow open type {dataset.open_type} / 该分级不允许此开放属性"
+        )
+    return set_dataset_status(session, actor_id=actor_id, dataset=dataset, status="published")
+
+
+def set_dataset_status(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, status: str
+) -> Dataset:
+    """Move a dataset to another status and record it in the ledger."""
+    before = ledger.snapshot(dataset)
+    dataset.status = status
+    dataset.updated_at = utcnow()
+    if status == "published" and dataset.published_at is None:
+        dataset.published_at = dataset.updated_at
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action=f"dataset.{status}", subject=dataset, before=before)
+    session.flush()
+    return dataset
+
+
+def list_resources(session: Session, dataset: Dataset) -> list[Resource]:
+    """A dataset's active resources in their order."""
+    stmt = select(Resource).where(Resource.dataset_id == dataset.id, Resource.state == "active")
+    return list(session.exec(stmt.order_by(Resource.position, Resource.created_at)))
+
+
+def require_resource(session: Session, resource_id: uuid.UUID) -> Resource:
+    """The active resource with this id; ResourceNotFound otherwise."""
+    resource = session.get(Resource, resource_id)
+    if resource is None or resource.state != "active":
+        raise ResourceNotFound(f"resource not found: {resource_id}")
+    return resource
+
+
+def create_resource(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, data: ResourceCreate
+) -> Resource:
+    """Add a resource (a file slot or a link) to a dataset."""
+    position = len(list_resources(session, dataset))
+    resource = Resource(
+        dataset_id=dataset.id,
+        name=data.name,
+        description=data.description,
+        format=data.format.upper(),
+        url=data.url,
+        kind="link" if data.url else "file",
+        position=position,
+    )
+    session.add(resource)
+    ledger.append(session, actor_id=actor_id, action="resource.create", subject=resource, dataset=dataset)
+    session.flush()
+    return resource
+
+
+def list_versions(session: Session, resource: Resource) -> list[ResourceVersion]:
+    """Every version of a resource's file, newest first."""
+    stmt = select(ResourceVersion).where(ResourceVersion.resource_id == resource.id)
+    return list(session.exec(stmt.order_by(col(ResourceVersion.version).desc())))
+
+
+def require_version(session: Session, resource: Resource, version: int | None = None) -> ResourceVersion:
+    """A version of the resource's file (the latest when none is named); ResourceNotFound otherwise."""
+    number = version if version is not None else resource.latest_version
+    stmt = select(ResourceVersion).where(
+        ResourceVersion.resource_id == resource.id, ResourceVersion.version == number
+    )
+    found = session.exec(stmt).first()
+    if found is None or found.state != "active":
+        raise ResourceNotFound(f"no file uploaded for resource {resource.id} (version {number})")
+    return found
+
+
+def upload_resource_file(
+    session: Session,
+    storage: Storage,
+    *,
+    actor_id: uuid.UUID | None,
+    resource: Resource,
+    filename: str,
+    data: BinaryIO | Iterable[bytes],
+    content_type: str | None = None,
+    max_size: int | None = None,
+) -> ResourceVersion:
+    """Stream a file into storage as the resource's next version and record it."""
+    dataset = require_dataset(session, resource.dataset_id)
+    number = resource.latest_version + 1
+    media_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    key = make_key("datasets", str(dataset.id), str(resource.id), f"v{number}")
+    try:
+        stored = storage.put(key, data, content_type=media_type, max_size=max_size)
+    except ObjectTooLarge as exc:
+        raise UploadRejected(f"file larger than the limit of {max_size} bytes / 文件超过大小上限") from exc
+    try:
+        version = ResourceVersion(
+            resource_id=resource.id,
+            version=number,
+            storage_key=stored.key,
+            filename=filename,
+            media_type=media_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            created_by=actor_id,
+        )
+        resource.latest_version = number
+        if not resource.format:
+            resource.format = filename.rsplit(".", 1)[-1].upper() if "." in filename else ""
+        resource.updated_at = utcnow()
+        dataset.data_updated_at = resource.updated_at
+        session.add_all([version, resource, dataset])
+        ledger.append(session, actor_id=actor_id, action="resource.upload", subject=version, dataset=dataset)
+        session.flush()
+    except Exception:
+        storage.delete(stored.key)
+        raise
+    return version
+
+
+def count_download(session: Session, dataset: Dataset) -> None:
+    """Add one download to a dataset's popularity, atomically."""
+    session.execute(
+        update(Dataset).where(col(Dataset.id) == dataset.id).values(download_count=Dataset.download_count + 1)
+    )
+
+
+def _by_name_or_id(session: Session, model: type, name_or_id: str | uuid.UUID):  # type: ignore[no-untyped-def]
+    if isinstance(name_or_id, uuid.UUID):
+        return session.get(model, name_or_id)
+    try:
+        return session.get(model, uuid.UUID(str(name_or_id)))
+    except ValueError:
+        return session.exec(select(model).where(model.name == name_or_id)).first()

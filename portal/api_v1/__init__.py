@@ -1,0 +1,11 @@
+"""The native REST API, /api/v1, with OpenAPI docs at /docs."""
+
+from fastapi import APIRouter
+
+from portal.api_v1 import datasets, organizations, resources, session_tokens
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(session_tokens.router)
+router.include_router(organizations.router)
+router.include_router(datasets.router)
+router.include_router(resources.router)

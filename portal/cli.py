@@ -1,0 +1,140 @@
+"""The `dataledger` command line. Heavy imports stay inside the commands, so --help is instant."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="dataledger",
+    help="dataledger: 数据资源一本账 — provincial public data catalog and exchange.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error on stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    from portal.migrate import upgrade
+    from portal.settings import get_settings
+
+    upgrade(get_settings().portal.database_url)
+    typer.echo("database is up to date", err=True)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo catalog (idempotent: what exists is left alone)."""
+    from portal.demo import load_demo
+    from portal.runtime import open_runtime
+
+    with open_runtime(migrate=True) as rt:
+        result = load_demo(rt.engine, rt.storage, progress=sys.stderr.isatty())
+    typer.echo(result.summary(), err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Migrate, load the demo catalog into an empty ledger, and serve the portal."""
+    import uvicorn
+
+    from portal.app import create_app
+    from portal.demo import load_demo
+    from portal.runtime import open_runtime
+
+    with open_runtime(migrate=True) as rt:
+        if rt.settings.portal.load_demo:
+            result = load_demo(rt.engine, rt.storage, progress=False, only_if_empty=True)
+            typer.echo(result.summary(), err=True)
+        settings = rt.settings
+    application = create_app(settings)
+    uvicorn.run(
+        application,
+        host=host or settings.portal.host,
+        port=port or settings.portal.port,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="User name (lowercase letters, digits, - and _).")],
+    email: Annotated[str, typer.Option("--email", help="Email address.")],
+    password: Annotated[str, typer.Option("--password", help="Password.")],
+    sysadmin: Annotated[
+        bool, typer.Option("--sysadmin", help="Make the user a system administrator.")
+    ] = False,
+    fullname: Annotated[str, typer.Option("--fullname", help="Display name.")] = "",
+) -> None:
+    """Create a user account."""
+    from sqlmodel import Session
+
+    from auth.errors import AuthError
+    from auth.users import create_user
+    from portal.runtime import open_runtime
+
+    with open_runtime(migrate=True) as rt, Session(rt.engine) as session:
+        try:
+            user = create_user(
+                session, name=name, email=email, password=password, fullname=fullname, sysadmin=sysadmin
+            )
+            session.commit()
+        except AuthError as exc:
+            fail(str(exc))
+        typer.echo(f"created user {user.name}{' (sysadmin)' if sysadmin else ''}", err=True)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Argument(help="Name of the user the token acts for.")],
+    token_name: Annotated[str, typer.Option("--name", help="A name to recognize the token by.")] = "cli",
+    scope: Annotated[str, typer.Option("--scope", help="read, write or admin.")] = "write",
+) -> None:
+    """Create an API token and print it on stdout (it is shown only once)."""
+    from sqlmodel import Session
+
+    from auth.api_tokens import issue_api_token
+    from auth.errors import AuthError
+    from auth.users import get_user_by_name
+    from portal.runtime import open_runtime
+
+    with open_runtime(migrate=True) as rt, Session(rt.engine) as session:
+        found = get_user_by_name(session, user)
+        if found is None:
+            fail(f"no such user: {user}")
+            return
+        try:
+            _token, raw = issue_api_token(session, user_id=found.id, name=token_name, scope=scope)
+            session.commit()
+        except AuthError as exc:
+            fail(str(exc))
+    sys.stdout.write(raw + "\n")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Settings of the portal, and all packages' settings combined (prefix DATALEDGER_)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from auth.settings import AuthSettings
+from storage.settings import StorageSettings
+
+
+class PortalSettings(BaseSettings):
+    """The web service, its database and its command line."""
+
+    model_config = SettingsConfigDict(env_prefix="DATALEDGER_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/dataledger.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host:5432/db.",
+    )
+    var_dir: Path = Field(
+        Path("var"), description="Folder for the SQLite file, local objects and work files."
+    )
+    host: str = Field("127.0.0.1", description="Address `dataledger serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `dataledger serve` listens on.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the portal, used in exports.")
+    max_upload_bytes: int = Field(
+        5 * 1024**3, gt=0, description="Largest file accepted for upload, in bytes (larger ones get 413)."
+    )
+    download_mode: Literal["stream", "redirect"] = Field(
+        "stream",
+        description="Serve downloads through the portal (stream) or redirect to a presigned S3 URL (redirect).",
+    )
+    default_language: Literal["zh", "en"] = Field("zh", description="Language of the pages by default.")
+    load_demo: bool = Field(
+        True, description="`dataledger serve` loads the demo catalog into an empty ledger."
+    )
+    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set true behind HTTPS).")
+
+
+class Settings(BaseModel):
+    """Every package's settings, read once from the environment."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    portal: PortalSettings
+    storage: StorageSettings
+    auth: AuthSettings
+
+    @classmethod
+    def from_env(cls, **portal_overrides: object) -> Settings:
+        """Read all settings from DATALEDGER_* variables (and .env)."""
+        return cls(portal=PortalSettings(**portal_overrides), storage=StorageSettings(), auth=AuthSettings())
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings; tests build their own Settings instead."""
+    return Settings.from_env()
+
+
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (PortalSettings, StorageSettings, AuthSettings)
