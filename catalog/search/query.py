@@ -1,0 +1,276 @@
+"""Faceted full-text search over the index, the same on SQLite (FTS5) and PostgreSQL (GIN)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
+
+from catalog.search.errors import InvalidSearchQuery
+from catalog.search.index import (
+    FACETS,
+    FTS_TABLE,
+    LIST_FACETS,
+    SCALAR_FACETS,
+    TSVECTOR_SQL,
+    SearchEntry,
+    SearchFacet,
+)
+from catalog.search.text import ParsedQuery, highlight, parse_query
+
+SortKey = Literal["relevance", "modified", "title", "popularity"]
+Order = Literal["asc", "desc"]
+
+# Title matches weigh more than matches elsewhere (FTS5 column weights; PostgreSQL uses weight A).
+_BM25_WEIGHTS = (5.0, 1.0)
+
+
+class SearchQuery(BaseModel):
+    """What to look for, how to sort and page it, which facets to count, and who is asking."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    sort: SortKey = "relevance"
+    order: Order | None = None
+    page: int = Field(default=1, ge=1)
+    limit: int = Field(default=20, ge=0, le=1000)
+    offset: int | None = Field(default=None, ge=0)
+    facets: tuple[str, ...] = ()
+    facet_limit: int = Field(default=50, ge=1, le=10000)
+    visible_org_ids: frozenset[uuid.UUID] = frozenset()
+    see_all: bool = False
+    see_withdrawn: bool = False
+    snippet_width: int = Field(default=160, ge=20, le=2000)
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filters(cls, filters: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(filters) - set(FACETS))
+        if unknown:
+            raise InvalidSearchQuery(f"不支持的筛选项 / unknown filter: {', '.join(unknown)}")
+        return {k: list(dict.fromkeys(v)) for k, v in filters.items() if v}
+
+    @field_validator("facets")
+    @classmethod
+    def _known_facets(cls, facets: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(facets) - set(FACETS))
+        if unknown:
+            raise InvalidSearchQuery(f"不支持的分面 / unknown facet: {', '.join(unknown)}")
+        return tuple(dict.fromkeys(facets))
+
+    @property
+    def start(self) -> int:
+        """The index of the first item of the requested page."""
+        return self.offset if self.offset is not None else (self.page - 1) * self.limit
+
+
+class SearchHit(BaseModel):
+    """One dataset in a result page."""
+
+    dataset_id: uuid.UUID
+    name: str
+    title: str
+    title_en: str = ""
+    organization: str | None = None
+    organization_title: str = ""
+    score: float = 0.0
+    title_highlight: str = ""
+    highlight: str = ""
+    metadata_modified_at: datetime | None = None
+    popularity: int = 0
+    open_type: str | None = None
+    grade: str | None = None
+    status: str = ""
+    formats: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class SearchResult(BaseModel):
+    """A page of hits, the total over all pages, and facet counts over the whole filtered set."""
+
+    total: int
+    items: list[SearchHit]
+    facets: dict[str, list[tuple[str, int]]] = Field(default_factory=dict)
+    offset: int = 0
+    limit: int = 20
+
+
+def _visibility(q: SearchQuery, e: sa.Table) -> sa.ColumnElement[bool] | None:
+    if q.see_all:
+        return None
+    allowed: list[sa.ColumnElement[bool]] = [e.c.visible_public.is_(True)]
+    if q.visible_org_ids:
+        allowed.append(e.c.owner_org_id.in_(sorted(q.visible_org_ids)))
+    if q.see_withdrawn:
+        allowed.append(e.c.status == "withdrawn")
+    return sa.or_(*allowed)
+
+
+def _filters(q: SearchQuery, e: sa.Table) -> list[sa.ColumnElement[bool]]:
+    f = SearchFacet.__table__
+    conds: list[sa.ColumnElement[bool]] = []
+    for facet, values in q.filters.items():
+        if facet in SCALAR_FACETS:
+            col = e.c[SCALAR_FACETS[facet]]
+            conds.append(col == values[0] if len(values) == 1 else col.in_(values))
+        else:
+            sub = sa.select(f.c.dataset_id).where(f.c.facet == facet, f.c.value.in_(values))
+            conds.append(e.c.dataset_id.in_(sub))
+    return conds
+
+
+def _fts_query_sqlite(parsed: ParsedQuery) -> str:
+    # Each token is a quoted FTS5 string, so no user text is ever read as query syntax.
+    return " ".join('"' + t.replace('"', '""') + '"' for t in parsed.tokens)
+
+
+def _fts_query_pg(parsed: ParsedQuery) -> str:
+    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in parsed.tokens)
+
+
+class _Plan:
+    """The FROM clause, WHERE conditions and score expression of one search."""
+
+    def __init__(self, session: Session, q: SearchQuery, parsed: ParsedQuery) -> None:
+        e = SearchEntry.__table__
+        self.entry = e
+        self.dialect = session.get_bind().dialect.name
+        self.from_: sa.FromClause = e
+        self.conds: list[sa.ColumnElement[bool]] = []
+        self.score: sa.ColumnElement[Any] | None = None
+        if not parsed.empty:
+            if self.dialect == "sqlite":
+                fts = sa.table(FTS_TABLE, sa.column("rowid", sa.BigInteger))
+                fts_ref = sa.literal_column(FTS_TABLE)
+                self.from_ = e.join(fts, fts.c.rowid == e.c.fts_rowid)
+                match = sa.bindparam("fts_query", _fts_query_sqlite(parsed), type_=sa.Text)
+                self.conds.append(fts_ref.op("MATCH")(match))
+                self.score = -sa.func.bm25(fts_ref, *_BM25_WEIGHTS)
+            elif self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import TSQUERY
+
+                vec = sa.literal_column(TSVECTOR_SQL)
+                tsq = sa.cast(sa.bindparam("fts_query", _fts_query_pg(parsed), type_=sa.Text), TSQUERY)
+                self.conds.append(vec.op("@@")(tsq))
+                self.score = sa.func.ts_rank(vec, tsq)
+            else:
+                raise InvalidSearchQuery(f"full-text search is not available on {self.dialect}")
+        vis = _visibility(q, e)
+        if vis is not None:
+            self.conds.append(vis)
+        self.conds.extend(_filters(q, e))
+
+    def ids(self) -> sa.Select[Any]:
+        return sa.select(self.entry.c.dataset_id).select_from(self.from_).where(*self.conds)
+
+    def order_by(self, q: SearchQuery) -> list[sa.ColumnElement[Any]]:
+        e = self.entry
+        sort = q.sort
+        if sort == "relevance" and self.score is None:
+            sort = "modified"
+        default_desc = sort != "title"
+        desc = default_desc if q.order is None else q.order == "desc"
+        if sort == "relevance":
+            assert self.score is not None
+            key: sa.ColumnElement[Any] = self.score
+            extra = [e.c.metadata_modified_at.desc()]
+        elif sort == "modified":
+            key, extra = e.c.metadata_modified_at, []
+        elif sort == "popularity":
+            key, extra = e.c.popularity, [e.c.metadata_modified_at.desc()]
+        else:
+            # Code point order on both databases; PostgreSQL would otherwise use its locale.
+            key = e.c.title.collate("C") if self.dialect == "postgresql" else e.c.title
+            extra = []
+        return [key.desc() if desc else key.asc(), *extra, e.c.dataset_id.asc()]
+
+
+def search(session: Session, q: SearchQuery) -> SearchResult:
+    """Find the datasets the caller may see that match the text and filters, with facet counts."""
+    parsed = parse_query(q.text)
+    plan = _Plan(session, q, parsed)
+    e = plan.entry
+
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(plan.from_).where(*plan.conds)
+    ).scalar_one()
+
+    items: list[SearchHit] = []
+    if q.limit and total > q.start:
+        cols = [
+            e.c.dataset_id,
+            e.c.name,
+            e.c.title,
+            e.c.title_en,
+            e.c.notes,
+            e.c.organization,
+            e.c.organization_title,
+            e.c.metadata_modified_at,
+            e.c.popularity,
+            e.c.open_type,
+            e.c.grade,
+            e.c.status,
+            e.c.formats,
+            e.c.tags,
+            (plan.score if plan.score is not None else sa.literal(0.0)).label("score"),
+        ]
+        stmt = (
+            sa.select(*cols)
+            .select_from(plan.from_)
+            .where(*plan.conds)
+            .order_by(*plan.order_by(q))
+            .limit(q.limit)
+            .offset(q.start)
+        )
+        for row in session.execute(stmt).mappings():
+            items.append(
+                SearchHit(
+                    dataset_id=row["dataset_id"],
+                    name=row["name"],
+                    title=row["title"],
+                    title_en=row["title_en"] or "",
+                    organization=row["organization"],
+                    organization_title=row["organization_title"] or "",
+                    score=float(row["score"] or 0.0),
+                    title_highlight=highlight(row["title"], parsed, width=q.snippet_width),
+                    highlight=highlight(row["notes"] or "", parsed, width=q.snippet_width),
+                    metadata_modified_at=row["metadata_modified_at"],
+                    popularity=row["popularity"],
+                    open_type=row["open_type"],
+                    grade=row["grade"],
+                    status=row["status"],
+                    formats=list(row["formats"] or []),
+                    tags=list(row["tags"] or []),
+                )
+            )
+
+    facets = _count_facets(session, q, plan) if q.facets and total else {f: [] for f in q.facets}
+    return SearchResult(total=total, items=items, facets=facets, offset=q.start, limit=q.limit)
+
+
+def _count_facets(session: Session, q: SearchQuery, plan: _Plan) -> dict[str, list[tuple[str, int]]]:
+    f = SearchFacet.__table__
+    count = sa.func.count().label("n")
+    stmt = (
+        sa.select(f.c.facet, f.c.value, count)
+        .where(f.c.facet.in_(q.facets), f.c.dataset_id.in_(plan.ids()))
+        .group_by(f.c.facet, f.c.value)
+    )
+    buckets: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for facet, value, n in session.execute(stmt):
+        buckets[facet].append((value, int(n)))
+    out: dict[str, list[tuple[str, int]]] = {}
+    for facet in q.facets:
+        # Sorted here, not in SQL, so both databases agree on ties whatever their collation.
+        out[facet] = sorted(buckets.get(facet, []), key=lambda vc: (-vc[1], vc[0]))[: q.facet_limit]
+    return out
+
+
+__all__ = ["FACETS", "LIST_FACETS", "SearchHit", "SearchQuery", "SearchResult", "search"]

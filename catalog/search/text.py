@@ -1,0 +1,305 @@
+"""Text normalization for the search index: the same tokens for documents and queries.
+
+Traditional Chinese is folded to Simplified (OpenCC t2s), everything goes through NFKC and
+lowercase. Runs of CJK characters become single characters, overlapping bigrams and jieba
+search-mode words, so any one- or two-character query finds its run; other words are split on
+anything that is not a letter or digit and get a light plural stemmer. Every token consists of
+letters and digits only, so SQLite's unicode61 tokenizer and PostgreSQL's ``simple`` parser read
+the space-separated token string the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+HL_START = "\x02"
+HL_END = "\x03"
+"""Highlight markers around matched words; the page escapes the text, then turns them into <mark>."""
+
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uac00-\ud7af"  # hangul syllables
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\U00020000-\U0003134f"  # CJK extensions B-G
+)
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_IS_CJK = re.compile(f"[{_CJK}]")
+# A "word" is a run of letters/digits; CJK runs are split out of it separately.
+_WORD = re.compile(r"[^\W_]+")
+_SPLIT_CJK = re.compile(f"([{_CJK}]+)")
+
+# Single characters that carry no meaning alone; dropped from queries, never from documents.
+_CJK_STOP = frozenset("的了和与及或在是之等其对于为以并将把被也就都而")
+# English words that a query ignores unless they are all it has ("roads and bridges", "x OR y").
+_EN_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "is",
+        "it",
+        "not",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+    ]
+)
+_MAX_TOKEN = 64
+
+_lock = threading.Lock()
+_converter: Any = None
+_jieba: Any = None
+
+
+def _t2s() -> Any:
+    global _converter
+    if _converter is None:
+        with _lock:
+            if _converter is None:
+                from opencc import OpenCC
+
+                _converter = OpenCC("t2s")
+    return _converter
+
+
+def _segmenter() -> Any:
+    """The jieba module, initialised once, quietly, from its bundled dictionary."""
+    global _jieba
+    if _jieba is None:
+        with _lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba = jieba
+    return _jieba
+
+
+def normalize(text: str) -> str:
+    """Fold text for matching: NFKC, lowercase, Traditional -> Simplified Chinese."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if _IS_CJK.search(folded):
+        folded = _t2s().convert(folded)
+    return folded
+
+
+@lru_cache(maxsize=4096)
+def stem(word: str) -> str:
+    """A light English plural stemmer (after Harman's S-stemmer); other words pass unchanged."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+def _bigrams(run: str) -> Iterator[str]:
+    for i in range(len(run) - 1):
+        yield run[i : i + 2]
+
+
+def _document_cjk(run: str) -> Iterator[str]:
+    yield from run
+    yield from _bigrams(run)
+    if len(run) > 2:
+        for word in _segmenter().cut_for_search(run):
+            if len(word) > 2:
+                yield word
+
+
+def _pieces(folded: str) -> Iterator[tuple[bool, str]]:
+    """Yield (is_cjk, piece) for each letter/digit run of already normalized text."""
+    for word in _WORD.findall(folded):
+        if not _IS_CJK.search(word):
+            yield False, word
+            continue
+        for part in _SPLIT_CJK.split(word):
+            if part:
+                yield bool(_IS_CJK.match(part)), part
+
+
+def document_tokens(*texts: str | Iterable[str] | None) -> str:
+    """The space-separated token string that the index stores for the given texts."""
+    out: list[str] = []
+    for text in _flatten(texts):
+        for is_cjk, piece in _pieces(normalize(text)):
+            if is_cjk:
+                out.extend(_document_cjk(piece))
+            elif len(piece) <= _MAX_TOKEN:
+                out.append(stem(piece))
+    return " ".join(out)
+
+
+def _flatten(texts: Iterable[Any]) -> Iterator[str]:
+    for text in texts:
+        if text is None:
+            continue
+        if isinstance(text, str):
+            yield text
+        else:
+            yield from _flatten(text)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What a query text asks for: tokens that must all match, and words to highlight."""
+
+    tokens: tuple[str, ...]
+    cjk_words: tuple[str, ...]
+    stems: frozenset[str]
+
+    @property
+    def empty(self) -> bool:
+        """True when the text held nothing searchable."""
+        return not self.tokens
+
+
+def _query_cjk(run: str) -> Iterator[tuple[list[str], str]]:
+    """Yield (tokens that must match, word to highlight) for one CJK run of a query."""
+    if len(run) <= 2:
+        yield [run], run
+        return
+    words = list(_segmenter().cut(run, HMM=True))
+    for word in words:
+        if len(word) == 1:
+            if word in _CJK_STOP:
+                continue
+            yield [word], word
+        elif len(word) == 2:
+            yield [word], word
+        else:
+            # Bigrams of a long word: found wherever the word occurs, whatever jieba did to the document.
+            yield list(_bigrams(word)), word
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Turn a user's query text into match tokens; query syntax characters are plain text here."""
+    tokens: list[str] = []
+    cjk_words: list[str] = []
+    stems: set[str] = set()
+    for is_cjk, piece in _pieces(normalize(text or "")):
+        if is_cjk:
+            for must, word in _query_cjk(piece):
+                tokens.extend(must)
+                cjk_words.append(word)
+        elif len(piece) <= _MAX_TOKEN:
+            s = stem(piece)
+            tokens.append(s)
+            stems.add(s)
+    meaningful = [t for t in tokens if t not in _EN_STOP]
+    if meaningful:
+        tokens = meaningful
+        stems -= _EN_STOP
+    return ParsedQuery(tuple(dict.fromkeys(tokens)), tuple(dict.fromkeys(cjk_words)), frozenset(stems))
+
+
+def query_tokens(text: str) -> str:
+    """The space-separated tokens that a query text must all match."""
+    return " ".join(parse_query(text).tokens)
+
+
+def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalize text and map each normalized character back to its source index."""
+    chars: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        chars.append(folded)
+        index.extend([i] * len(folded))
+    joined = "".join(chars)
+    if _IS_CJK.search(joined):
+        converted = _t2s().convert(joined)
+        if len(converted) != len(joined):  # a phrase mapping changed the length: go char by char
+            converted = "".join(c if len(c2 := _t2s().convert(c)) != 1 else c2 for c in joined)
+        joined = converted
+    return joined, index
+
+
+def highlight(text: str, query: ParsedQuery, *, width: int = 160) -> str:
+    """A snippet of ``text`` around the first match, matched words wrapped in HL_START/HL_END."""
+    text = (text or "").replace(HL_START, "").replace(HL_END, "")
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    spans = _match_spans(text, query) if not query.empty else []
+    if not spans:
+        return text if len(text) <= width else text[: width - 1] + "…"
+    start = 0
+    end = len(text)
+    if len(text) > width:
+        start = max(0, spans[0][0] - width // 4)
+        end = min(len(text), start + width)
+        start = max(0, min(start, end - width))
+    out: list[str] = ["…"] if start > 0 else []
+    pos = start
+    for a, b in spans:
+        if a < start or b > end:
+            continue
+        out.append(text[pos:a])
+        out.append(HL_START + text[a:b] + HL_END)
+        pos = b
+    out.append(text[pos:end])
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def _match_spans(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
+    folded, index = _normalized_with_map(text)
+    hits: list[tuple[int, int]] = []
+    for word in query.cjk_words:
+        found = [(m.start(), m.end()) for m in re.finditer(re.escape(word), folded)]
+        if not found and len(word) > 2:
+            for gram in _bigrams(word):
+                found.extend((m.start(), m.end()) for m in re.finditer(re.escape(gram), folded))
+        hits.extend(found)
+    if query.stems:
+        for m in _WORD.finditer(folded):
+            offset = m.start()
+            for part in _SPLIT_CJK.split(m.group()):
+                if part and not _IS_CJK.match(part) and stem(part) in query.stems:
+                    hits.append((offset, offset + len(part)))
+                offset += len(part)
+    if not hits:
+        return []
+    hits.sort()
+    merged: list[list[int]] = []
+    for a, b in hits:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    # Map normalized offsets back to the source text.
+    spans: list[tuple[int, int]] = []
+    for a, b in merged:
+        src_a = index[a]
+        src_b = index[b - 1] + 1
+        spans.append((src_a, src_b))
+    return spans
