@@ -95,6 +95,13 @@ class PlannedRule:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+def _bound(value: float | int | str | None, value_type: str) -> float | int | str | None:
+    # GX reads a bare ISO date as a date, which pandas cannot compare with datetime64 values.
+    if value_type == "date" and isinstance(value, str):
+        return f"{value}T00:00:00"
+    return value
+
+
 def _anchored(pattern: str) -> str:
     # A declared pattern must match the whole value (as in Frictionless Table Schema), not a part.
     return f"^(?:{pattern})$"
@@ -136,7 +143,8 @@ def plan_rules(schema: TableSchema) -> list[PlannedRule]:
             rules.append(
                 PlannedRule(
                     f"{name}.range", "range", sev, VIEW_TYPED, "expect_column_values_to_be_between",
-                    {**col, "min_value": spec.minimum, "max_value": spec.maximum}, name, (name,),
+                    {**col, "min_value": _bound(spec.minimum, spec.type), "max_value": _bound(spec.maximum, spec.type)},
+                    name, (name,),
                     f"{name} 须在 [{spec.minimum}, {spec.maximum}] 之间 / {name} must lie in "
                     f"[{spec.minimum}, {spec.maximum}]",
                 )
