@@ -6,9 +6,6 @@ the target, asks `decide` or `authorize`, and turns a concealed refusal into 404
 refusal into 403.
 """
 
-# House style names errors as nouns (AccessDenied, NotVisible), not *Error.
-# ruff: noqa: N818
-
 from __future__ import annotations
 
 import uuid
