@@ -87,7 +87,7 @@ class Dataset(SQLModel, table=True):
     temporal_end: date | None = Field(default=None)
     license_id: str = Field(default="", max_length=64)
     contact_name: str = Field(default="", max_length=100)
-    contact_email: str = Field(default="", max_length=200)
+    contact_email: str | None = Field(default=None, max_length=200)
     source_system: str = Field(default="", max_length=200)
     record_count: int | None = Field(default=None)
     status: str = Field(default="draft", max_length=16, index=True)

@@ -125,6 +125,25 @@ def update_dataset(
     return dataset
 
 
+def confirm_grade(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, grade: str, reason: str = ""
+) -> Dataset:
+    """Confirm (or override, with a reason) a dataset's grade; the ledger keeps both."""
+    before = ledger.snapshot(dataset)
+    if dataset.grade is not None and grade != dataset.grade and not reason.strip():
+        raise InvalidState("overriding the grade needs a reason / 变更分级须说明理由")
+    dataset.grade = grade
+    dataset.grade_confirmed = True
+    dataset.grade_confirmed_by = actor_id
+    dataset.grade_confirmed_at = utcnow()
+    dataset.grade_reason = reason.strip()
+    dataset.updated_at = dataset.grade_confirmed_at
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action="dataset.grade_confirm", subject=dataset, before=before)
+    session.flush()
+    return dataset
+
+
 def publish_dataset(session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset) -> Dataset:
     """Publish a dataset: its grade must be confirmed and allow its open type."""
     if dataset.status == "published":

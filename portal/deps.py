@@ -16,6 +16,7 @@ from auth.policy import Action, Actor, authorize
 from catalog import service
 from catalog.models import Dataset, Resource
 from portal.actors import ANONYMOUS_ACTOR, actor_for
+from portal.errors import NotAuthenticated
 from portal.settings import Settings
 from storage import Storage
 
@@ -96,8 +97,6 @@ def optional_user(request: Request, session: SessionDep, settings: SettingsDep) 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in user; 401 for anonymous callers."""
     if user is None:
-        from auth.errors import NotAuthenticated
-
         raise NotAuthenticated("sign in or send an API token / 请先登录或提供 API 令牌")
     return user
 

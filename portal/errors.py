@@ -11,7 +11,12 @@ from catalog import errors as ce
 from quality.errors import QualityError
 from storage.errors import ObjectMissing, StorageError
 
-DomainError = (ce.CatalogError, AuthError, QualityError, StorageError)
+
+class NotAuthenticated(Exception):
+    """The route needs a signed-in caller and none was presented."""
+
+
+DomainError = (ce.CatalogError, AuthError, QualityError, StorageError, NotAuthenticated)
 
 # Most specific class first; the first match wins.
 V1_STATUS: list[tuple[type[Exception], int]] = [

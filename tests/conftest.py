@@ -147,3 +147,29 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on an empty database, once per backend."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 HTTP endpoint (moto's threaded server) on a random loopback port."""
+    from tests.s3server import running_s3_server
+
+    with running_s3_server() as endpoint:
+        yield endpoint
+
+
+def make_s3_storage(endpoint: str) -> object:
+    """An S3Storage on a fresh bucket of the test endpoint."""
+    from storage import S3Storage, StorageSettings
+    from tests.s3server import TEST_ACCESS_KEY, TEST_SECRET_KEY
+
+    bucket = f"t{uuid.uuid4().hex[:20]}"
+    settings = StorageSettings(
+        storage_url=f"s3://{bucket}",
+        s3_endpoint=endpoint,
+        s3_access_key=TEST_ACCESS_KEY,
+        s3_secret_key=TEST_SECRET_KEY,
+    )
+    store = S3Storage(settings, bucket, "")
+    store.ensure_bucket()
+    return store

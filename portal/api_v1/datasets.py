@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from auth.policy import Action, authorize, may
 from catalog import service
+from catalog.enums import Grade
 from catalog.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, ResourceCreate, ResourcePublic
 from portal.deps import ActorDep, CurrentUser, SessionDep, VisibleDataset
 
@@ -64,6 +65,30 @@ def update_dataset(
     """Change a dataset's declared fields."""
     authorize(actor, Action.DATASET_UPDATE, dataset)
     dataset = service.update_dataset(session, actor_id=user.id, dataset=dataset, data=data)
+    session.commit()
+    return DatasetPublic.model_validate(dataset)
+
+
+class GradeConfirmation(BaseModel):
+    """A grade confirmed by the owning agency's admin or data-security officer."""
+
+    grade: Grade
+    reason: str = ""
+
+
+@router.post("/datasets/{name}/grade")
+def confirm_grade(
+    dataset: VisibleDataset,
+    data: GradeConfirmation,
+    session: SessionDep,
+    user: CurrentUser,
+    actor: ActorDep,
+) -> DatasetPublic:
+    """Confirm the dataset's grade, or override it with a reason."""
+    authorize(actor, Action.GRADE_CONFIRM, dataset)
+    dataset = service.confirm_grade(
+        session, actor_id=user.id, dataset=dataset, grade=data.grade, reason=data.reason
+    )
     session.commit()
     return DatasetPublic.model_validate(dataset)
 
