@@ -7,7 +7,7 @@ class QualityError(Exception):
     """Base class of every error the quality package raises."""
 
 
-class UnreadableFile(QualityError):  # noqa: N818 - house style: errors are nouns
+class UnreadableFile(QualityError):
     """The file cannot be read as a table; the message says why."""
 
     reason: str = "unreadable"
