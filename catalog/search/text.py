@@ -31,11 +31,11 @@ _CJK = (
     "\uf900-\ufaff"  # CJK compatibility ideographs
     "\U00020000-\U0003134f"  # CJK extensions B-G
 )
-_CJK_RUN = re.compile(f"[{_CJK}]+")
 _IS_CJK = re.compile(f"[{_CJK}]")
-# A "word" is a run of letters/digits; CJK runs are split out of it separately.
-_WORD = re.compile(r"[^\W_]+")
-_SPLIT_CJK = re.compile(f"([{_CJK}]+)")
+# Pieces are CJK runs, digit runs and runs of other letters: "pm2.5" -> pm 2 5, "covid19" -> covid 19.
+# Keeping every token a plain word or a plain number matters: PostgreSQL's parser would read a
+# token such as "5e74ab" as a float plus a word and index it differently from SQLite's FTS5.
+_PIECE = re.compile(f"([{_CJK}]+)|(\\d+)|([^\\W\\d_{_CJK}]+)")
 
 # Single characters that carry no meaning alone; dropped from queries, never from documents.
 _CJK_STOP = frozenset("的了和与及或在是之等其对于为以并将把被也就都而")
@@ -135,14 +135,9 @@ def _document_cjk(run: str) -> Iterator[str]:
 
 
 def _pieces(folded: str) -> Iterator[tuple[bool, str]]:
-    """Yield (is_cjk, piece) for each letter/digit run of already normalized text."""
-    for word in _WORD.findall(folded):
-        if not _IS_CJK.search(word):
-            yield False, word
-            continue
-        for part in _SPLIT_CJK.split(word):
-            if part:
-                yield bool(_IS_CJK.match(part)), part
+    """Yield (is_cjk, piece) for each CJK run, digit run or letter run of normalized text."""
+    for m in _PIECE.finditer(folded):
+        yield m.lastindex == 1, m.group()
 
 
 def document_tokens(*texts: str | Iterable[str] | None) -> str:
@@ -281,12 +276,9 @@ def _match_spans(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
                 found.extend((m.start(), m.end()) for m in re.finditer(re.escape(gram), folded))
         hits.extend(found)
     if query.stems:
-        for m in _WORD.finditer(folded):
-            offset = m.start()
-            for part in _SPLIT_CJK.split(m.group()):
-                if part and not _IS_CJK.match(part) and stem(part) in query.stems:
-                    hits.append((offset, offset + len(part)))
-                offset += len(part)
+        for m in _PIECE.finditer(folded):
+            if m.lastindex != 1 and stem(m.group()) in query.stems:
+                hits.append((m.start(), m.end()))
     if not hits:
         return []
     hits.sort()
