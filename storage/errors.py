@@ -7,7 +7,7 @@ class StorageError(Exception):
     """Base class of every error the storage package raises."""
 
 
-class ObjectMissing(StorageError):  # noqa: N818 (domain nouns, see style.md)
+class ObjectMissing(StorageError):
     """No object is stored under the key (对象不存在)."""
 
     def __init__(self, key: str) -> None:
@@ -15,7 +15,7 @@ class ObjectMissing(StorageError):  # noqa: N818 (domain nouns, see style.md)
         self.key = key
 
 
-class InvalidKey(StorageError, ValueError):  # noqa: N818 (domain nouns, see style.md)
+class InvalidKey(StorageError, ValueError):
     """The key is not a safe storage key (非法的存储键)."""
 
     def __init__(self, key: str, reason: str) -> None:
@@ -24,7 +24,7 @@ class InvalidKey(StorageError, ValueError):  # noqa: N818 (domain nouns, see sty
         self.reason = reason
 
 
-class InvalidRange(StorageError, ValueError):  # noqa: N818 (domain nouns, see style.md)
+class InvalidRange(StorageError, ValueError):
     """The requested byte range lies outside the object (请求的字节范围无效)."""
 
     def __init__(self, key: str, start: int, end: int | None, size: int) -> None:
@@ -38,7 +38,7 @@ class InvalidRange(StorageError, ValueError):  # noqa: N818 (domain nouns, see s
         self.size = size
 
 
-class ObjectTooLarge(StorageError):  # noqa: N818 (domain nouns, see style.md)
+class ObjectTooLarge(StorageError):
     """The upload exceeded its size limit and nothing was stored (文件超过大小上限)."""
 
     def __init__(self, key: str, max_size: int) -> None:
@@ -47,7 +47,7 @@ class ObjectTooLarge(StorageError):  # noqa: N818 (domain nouns, see style.md)
         self.max_size = max_size
 
 
-class StorageUnavailable(StorageError):  # noqa: N818 (domain nouns, see style.md)
+class StorageUnavailable(StorageError):
     """The storage backend cannot be reached or is misconfigured (存储服务不可用)."""
 
     def __init__(self, detail: str) -> None:
