@@ -20,8 +20,10 @@ from catalog.errors import (
     ResourceNotFound,
     UploadRejected,
 )
-from catalog.models import Dataset, Organization, Resource, ResourceVersion, utcnow
+from catalog.models import DataItem, Dataset, Organization, Resource, ResourceVersion, utcnow
 from catalog.schemas import DatasetCreate, DatasetUpdate, OrganizationCreate, ResourceCreate
+from catalog.search import index as search_index
+from catalog.search.index import SearchDocument
 from storage import Storage, make_key
 from storage.errors import ObjectTooLarge
 
@@ -105,6 +107,7 @@ def create_dataset(session: Session, *, actor_id: uuid.UUID | None, data: Datase
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action="dataset.create", subject=dataset)
     session.flush()
+    reindex_dataset(session, dataset)
     return dataset
 
 
@@ -122,6 +125,7 @@ def update_dataset(
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action="dataset.update", subject=dataset, before=before)
     session.flush()
+    reindex_dataset(session, dataset)
     return dataset
 
 
@@ -141,6 +145,7 @@ def confirm_grade(
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action="dataset.grade_confirm", subject=dataset, before=before)
     session.flush()
+    reindex_dataset(session, dataset)
     return dataset
 
 
@@ -169,6 +174,7 @@ def set_dataset_status(
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action=f"dataset.{status}", subject=dataset, before=before)
     session.flush()
+    reindex_dataset(session, dataset)
     return dataset
 
 
@@ -203,6 +209,7 @@ def create_resource(
     session.add(resource)
     ledger.append(session, actor_id=actor_id, action="resource.create", subject=resource, dataset=dataset)
     session.flush()
+    reindex_dataset(session, dataset)
     return resource
 
 
@@ -263,6 +270,7 @@ def upload_resource_file(
         session.add_all([version, resource, dataset])
         ledger.append(session, actor_id=actor_id, action="resource.upload", subject=version, dataset=dataset)
         session.flush()
+        reindex_dataset(session, dataset)
     except Exception:
         storage.delete(stored.key)
         raise
@@ -273,6 +281,42 @@ def count_download(session: Session, dataset: Dataset) -> None:
     """Add one download to a dataset's popularity, atomically."""
     session.execute(
         update(Dataset).where(col(Dataset.id) == dataset.id).values(download_count=Dataset.download_count + 1)
+    )
+
+
+def reindex_dataset(session: Session, dataset: Dataset) -> None:
+    """Bring the dataset's search entry up to date, in the same transaction as the change."""
+    org = session.get(Organization, dataset.owner_org_id)
+    resources = list_resources(session, dataset)
+    columns = session.exec(
+        select(DataItem.name, DataItem.name_zh, DataItem.name_en).where(DataItem.dataset_id == dataset.id)
+    ).all()
+    search_index.index_document(
+        session,
+        SearchDocument(
+            dataset_id=dataset.id,
+            name=dataset.name,
+            title=dataset.title,
+            title_en=dataset.title_en,
+            notes=dataset.notes,
+            tags=list(dataset.tags or []),
+            owner_org_id=dataset.owner_org_id,
+            organization=org.name if org else None,
+            organization_title=org.title if org else "",
+            organization_title_en=org.title_en if org else "",
+            column_names=[n for row in columns for n in row if n],
+            resource_names=[r.name for r in resources],
+            formats=[r.format for r in resources if r.format],
+            domain=dataset.domain,
+            industry=dataset.industry,
+            grade=dataset.grade,
+            open_type=dataset.open_type,
+            update_frequency=dataset.update_frequency,
+            region=dataset.spatial,
+            status=dataset.status,
+            metadata_modified_at=dataset.updated_at,
+            popularity=dataset.download_count,
+        ),
     )
 
 
