@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session
 
 from catalog.search import (
+    FACETS,
     HL_END,
     HL_START,
-    FACETS,
     InvalidSearchQuery,
     SearchDocument,
     SearchQuery,
@@ -147,7 +147,9 @@ def test_column_names_and_organizations_are_searchable(db: Session) -> None:
 def test_highlight_marks_matched_words(db: Session) -> None:
     index_document(
         db,
-        make_doc(title="醫療機構名錄", notes="收录全市医疗机构的名称、地址和 Hospital beds。" + "补充说明。" * 60),
+        make_doc(
+            title="醫療機構名錄", notes="收录全市医疗机构的名称、地址和 Hospital beds。" + "补充说明。" * 60
+        ),
     )
     db.commit()
     hit = find(db, "医疗 hospitals").items[0]
