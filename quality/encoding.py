@@ -94,18 +94,34 @@ def _non_cjk_high_share(text: str) -> float:
     return odd / high if high else 0.0
 
 
+def _plausible_text(text: str) -> bool:
+    if not text:
+        return False
+    good = sum(
+        1
+        for ch in text
+        if (" " <= ch <= "~")
+        or ch in "\t\r\n"
+        or _is_cjk(ch)
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
+        or "\u00a0" <= ch <= "\u024f"
+    )
+    return good / len(text) >= 0.9
+
+
 def _utf16_without_bom(head: bytes) -> str | None:
-    sample = head[:4096]
+    """UTF-16 without a BOM: ASCII delimiters and newlines leave NULs in one byte parity only."""
+    sample = head[:8192]
     if len(sample) < 4:
         return None
-    even_nul = sum(1 for b in sample[0::2] if b == 0)
-    odd_nul = sum(1 for b in sample[1::2] if b == 0)
-    half = len(sample) / 2
-    if odd_nul > 0.3 * half and even_nul < 0.05 * half:
-        return "utf-16-le"
-    if even_nul > 0.3 * half and odd_nul < 0.05 * half:
-        return "utf-16-be"
-    return None
+    even_nul = sample[0::2].count(0)
+    odd_nul = sample[1::2].count(0)
+    if max(even_nul, odd_nul) < 2 or min(even_nul, odd_nul) > 0.1 * max(even_nul, odd_nul):
+        return None
+    name = "utf-16-le" if odd_nul > even_nul else "utf-16-be"
+    text = _strict_decode(sample[: len(sample) // 2 * 2], name, truncated=True)
+    return name if text is not None and _plausible_text(text) else None
 
 
 def _single_byte_fallback(head: bytes) -> EncodingGuess:
