@@ -107,7 +107,8 @@ class S3Storage:
         staging_max_age_seconds: int | None = None,
     ) -> None:
         settings = client_or_settings if isinstance(client_or_settings, StorageSettings) else None
-        defaults = settings or StorageSettings()
+        # Without settings use the declared defaults; domain code never reads the environment itself.
+        defaults = settings or StorageSettings.model_construct()
         self.client: Minio = minio_client(settings) if settings else client_or_settings  # type: ignore[assignment]
         self.bucket = bucket
         prefix = prefix.strip("/")
