@@ -10,7 +10,9 @@ import pytest
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华平刚桂兰玉萍红鹏辉建国文斌宇浩凯"
 
 
@@ -28,8 +30,10 @@ class IdFactory:
         return body + check
 
     def credit_code(self) -> str:
-        body = "91" + self.rng.choice(["330100", "110108", "440300"]) + "".join(
-            self.rng.choice(_USCC_CHARS) for _ in range(9)
+        body = (
+            "91"
+            + self.rng.choice(["330100", "110108", "440300"])
+            + "".join(self.rng.choice(_USCC_CHARS) for _ in range(9))
         )
         total = sum(_USCC_CHARS.index(c) * w for c, w in zip(body, _USCC_WEIGHTS, strict=True))
         return body + _USCC_CHARS[(31 - total % 31) % 31]
@@ -48,7 +52,9 @@ class IdFactory:
         return f"1{self.rng.choice('3456789')}{self.rng.randint(0, 999_999_999):09d}"
 
     def name(self) -> str:
-        return self.rng.choice(_SURNAMES) + "".join(self.rng.choice(_GIVEN) for _ in range(self.rng.randint(1, 2)))
+        return self.rng.choice(_SURNAMES) + "".join(
+            self.rng.choice(_GIVEN) for _ in range(self.rng.randint(1, 2))
+        )
 
     def email(self) -> str:
         return f"user{self.rng.randint(1, 99999)}@example.gov.cn"

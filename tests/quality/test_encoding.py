@@ -70,7 +70,13 @@ def test_empty_head_is_utf8() -> None:
 
 @pytest.mark.parametrize(
     ("text", "codec"),
-    [(SIMPLIFIED, "gbk"), (BEYOND_GBK, "gb18030"), (TRADITIONAL, "big5"), (SIMPLIFIED, "utf-16-le"), (SIMPLIFIED, "utf-16")],
+    [
+        (SIMPLIFIED, "gbk"),
+        (BEYOND_GBK, "gb18030"),
+        (TRADITIONAL, "big5"),
+        (SIMPLIFIED, "utf-16-le"),
+        (SIMPLIFIED, "utf-16"),
+    ],
 )
 def test_reader_decodes_to_utf8(tmp_path: Path, text: str, codec: str) -> None:
     src = tmp_path / "sample.csv"
