@@ -327,8 +327,9 @@ def _add_chunk(res: RuleResult, rule: PlannedRule, item: dict[str, Any], schema:
 
 def _format_example(value: object, rule: PlannedRule, schema: TableSchema) -> str:
     if rule.kind == "compare" and isinstance(value, list | tuple) and len(value) == 2:
-        a, b = rule.kwargs["column_A"], rule.kwargs["column_B"]
-        return f"{a}={_example(value[0], schema.get_field(a))}; {b}={_example(value[1], schema.get_field(b))}"
+        by_column = {rule.kwargs["column_A"]: value[0], rule.kwargs["column_B"]: value[1]}
+        # In the rule's own order (GX may have swapped them: a < b runs as b > a).
+        return "; ".join(f"{c}={_example(by_column[c], schema.get_field(c))}" for c in rule.columns)
     return _example(value, schema.get_field(rule.column) if rule.column else None)
 
 
