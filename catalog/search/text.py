@@ -190,8 +190,21 @@ def _query_cjk(run: str) -> Iterator[tuple[list[str], str]]:
         elif len(word) == 2:
             yield [word], word
         else:
-            # Bigrams of a long word: found wherever the word occurs, whatever jieba did to the document.
-            yield list(_bigrams(word)), word
+            yield _long_word_tokens(word), word
+
+
+def _long_word_tokens(word: str) -> list[str]:
+    """Tokens for a query word of three or more characters.
+
+    A compound that splits into two-character words (医疗卫生 -> 医疗 卫生) asks for those words
+    anywhere; otherwise (深圳市, 运输局) every bigram must occur, which any occurrence satisfies
+    whatever jieba did to the document.
+    """
+    parts = {w for w in _segmenter().cut_for_search(word) if len(w) == 2}
+    pairs = [word[i : i + 2] for i in range(0, len(word), 2)]
+    if all(pair in parts for pair in pairs):
+        return pairs
+    return list(_bigrams(word))
 
 
 def parse_query(text: str) -> ParsedQuery:

@@ -86,6 +86,25 @@ def test_two_character_chinese_queries(db: Session) -> None:
     assert find(db, "水利").total == 0
 
 
+def test_longer_chinese_words(db: Session) -> None:
+    index_documents(
+        db,
+        [
+            make_doc(title="医疗机构与公共卫生统计"),
+            make_doc(title="深圳 城市 大数据"),
+            make_doc(title="深圳市交通运输局"),
+        ],
+    )
+    db.commit()
+    # A compound of two-character words asks for each word, wherever it stands.
+    assert titles(find(db, "医疗卫生")) == ["医疗机构与公共卫生统计"]
+    assert titles(find(db, "醫療衛生統計")) == ["医疗机构与公共卫生统计"]
+    # Other long words must occur as written.
+    assert titles(find(db, "深圳市")) == ["深圳市交通运输局"]
+    assert titles(find(db, "运输局")) == ["深圳市交通运输局"]
+    assert sorted(titles(find(db, "深圳"))) == ["深圳 城市 大数据", "深圳市交通运输局"]
+
+
 def test_traditional_and_simplified_find_each_other(db: Session) -> None:
     index_documents(
         db,
