@@ -217,3 +217,15 @@ def test_empty_table_and_unreadable_file(tmp_path: Path) -> None:
     junk.write_bytes(b"not parquet at all")
     with pytest.raises(UnreadableFile):
         run_checks(junk, schema)
+
+
+def test_a_real_report_scores(people: tuple[CheckReport, list[float]]) -> None:
+    from quality.scoring import score
+
+    now = dt.datetime(2024, 6, 30, tzinfo=dt.UTC)
+    result = score(people[0], last_updated_at=now, frequency="daily", now=now, has_licence=True)
+    # required 1/10 failing -> 90; row count passed -> 100.
+    assert result.dimension("completeness").score == 95.0
+    # unique: 2 of 10 rows duplicated -> 80; compare: 1 of 10 -> 90.
+    assert result.dimension("consistency").score == 85.0
+    assert 60 <= result.overall < 100
