@@ -39,3 +39,7 @@ class InvalidState(CatalogError):
 
 class UploadRejected(CatalogError):
     """The uploaded file was refused; the message says why."""
+
+
+class FileTooLarge(UploadRejected):
+    """The uploaded file is larger than the configured limit."""

@@ -14,11 +14,11 @@ from catalog import grading, ledger
 from catalog.errors import (
     DatasetNameTaken,
     DatasetNotFound,
+    FileTooLarge,
     InvalidState,
     OrganizationNameTaken,
     OrganizationNotFound,
     ResourceNotFound,
-    UploadRejected,
 )
 from catalog.models import DataItem, Dataset, Organization, Resource, ResourceVersion, utcnow
 from catalog.schemas import DatasetCreate, DatasetUpdate, OrganizationCreate, ResourceCreate
@@ -250,7 +250,7 @@ def upload_resource_file(
     try:
         stored = storage.put(key, data, content_type=media_type, max_size=max_size)
     except ObjectTooLarge as exc:
-        raise UploadRejected(f"file larger than the limit of {max_size} bytes / 文件超过大小上限") from exc
+        raise FileTooLarge(f"file larger than the limit of {max_size} bytes / 文件超过大小上限") from exc
     try:
         version = ResourceVersion(
             resource_id=resource.id,

@@ -38,6 +38,16 @@ def db_upgrade() -> None:
     typer.echo("database is up to date", err=True)
 
 
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration changes.")],
+) -> None:
+    """Write a new migration from the models (for developers)."""
+    from portal.migrate import autogenerate
+
+    autogenerate(message)
+
+
 @app.command()
 def demo() -> None:
     """Load the demo catalog (idempotent: what exists is left alone)."""

@@ -6,10 +6,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from auth import applications, grants, inbox
+from auth import errors as ae
 from auth.errors import AuthError
+from auth.policy import AccessDenied, NotVisible
 from catalog import errors as ce
 from quality.errors import QualityError
-from storage.errors import ObjectMissing, StorageError
+from storage import errors as se
+from storage.errors import StorageError
 
 
 class NotAuthenticated(Exception):
@@ -20,40 +24,53 @@ DomainError = (ce.CatalogError, AuthError, QualityError, StorageError, NotAuthen
 
 # Most specific class first; the first match wins.
 V1_STATUS: list[tuple[type[Exception], int]] = [
+    (NotAuthenticated, 401),
+    (ae.TokenInvalid, 401),
+    (ae.TokenExpired, 401),
+    (ae.TokenRevoked, 401),
+    (ae.InvalidCredentials, 401),
+    (ae.AccountLocked, 423),
+    (ae.AccountDisabled, 403),
+    (ae.RateLimited, 429),
+    (ae.UserNotFound, 404),
+    (ae.ApiTokenNotFound, 404),
+    (ae.UserNameTaken, 409),
+    (ae.EmailTaken, 409),
+    (ae.InvalidUserName, 422),
+    (ae.InvalidEmail, 422),
+    (ae.WeakPassword, 422),
+    (ae.InvalidRole, 422),
+    (ae.KeyConfigurationError, 500),
+    (NotVisible, 404),
+    (AccessDenied, 403),
+    (grants.GrantNotFound, 404),
+    (grants.GrantUnusable, 403),
+    (grants.GrantStateConflict, 409),
+    (grants.InvalidGrant, 422),
+    (applications.ApplicationNotFound, 404),
+    (applications.TemplateNotFound, 404),
+    (applications.ReportNotFound, 404),
+    (applications.ApplicationStateConflict, 409),
+    (applications.ReportAlreadyFiled, 409),
+    (applications.AgreementMismatch, 409),
+    (applications.InvalidApplication, 422),
+    (inbox.NotificationNotFound, 404),
     (ce.NotFound, 404),
-    (ObjectMissing, 404),
     (ce.Conflict, 409),
     (ce.InvalidState, 409),
+    (ce.FileTooLarge, 413),
     (ce.UploadRejected, 422),
+    (se.ObjectMissing, 404),
+    (se.InvalidRange, 416),
+    (se.ObjectTooLarge, 413),
+    (se.InvalidKey, 400),
+    (se.StorageUnavailable, 503),
     (QualityError, 422),
 ]
 
 
-def _auth_status(exc: Exception) -> int | None:
-    """Auth errors carry their meaning in their names; map them without importing each module."""
-    name = type(exc).__name__
-    if name in {"NotVisible", "UserNotFound", "GrantNotFound", "ApplicationNotFound", "TokenNotFound"}:
-        return 404
-    if name in {"AccessDenied", "QuotaExhausted", "GrantRevoked", "GrantExpired", "GrantSuspended"}:
-        return 403
-    if name in {"TokenInvalid", "TokenExpired", "TokenRevoked", "InvalidCredentials", "NotAuthenticated"}:
-        return 401
-    if name in {"AccountLocked"}:
-        return 423
-    if name in {"UserNameTaken", "EmailTaken", "InvalidTransition"}:
-        return 409
-    if name in {"RateLimited"}:
-        return 429
-    if isinstance(exc, AuthError):
-        return 400
-    return None
-
-
 def status_for(exc: Exception) -> int:
     """The HTTP status that answers a domain error."""
-    auth_status = _auth_status(exc)
-    if auth_status is not None:
-        return auth_status
     for cls, status in V1_STATUS:
         if isinstance(exc, cls):
             return status

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from auth.policy import Action, authorize
 from catalog import service
-from catalog.errors import UploadRejected
+from catalog.errors import FileTooLarge
 from catalog.models import Resource, ResourceVersion
 from catalog.schemas import ResourcePublic, ResourceVersionPublic
 from portal import downloads
@@ -46,7 +46,7 @@ def _check_upload(
 ) -> None:
     authorize(actor, Action.DATASET_UPDATE, service.require_dataset(session, resource.dataset_id))
     if length is not None and length > limit:
-        raise UploadRejected(f"file larger than the limit of {limit} bytes / 文件超过大小上限")
+        raise FileTooLarge(f"file larger than the limit of {limit} bytes / 文件超过大小上限")
 
 
 @router.put("/resources/{resource_id}/file", status_code=201)

@@ -183,3 +183,41 @@ def test_health_and_readiness(app_client: TestClient) -> None:
     assert r.status_code == 200
     assert r.json()["database"] == "ok"
     assert r.json()["storage"] == "ok"
+
+
+def test_upload_over_the_limit_is_413_and_leaves_nothing(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from portal.app import create_app
+    from storage import LocalStorage
+    from tests.portal.conftest import make_settings
+
+    app = create_app(
+        make_settings(db_url, tmp_path, max_upload_bytes=10), storage=LocalStorage(tmp_path / "o")
+    )
+    with TestClient(app) as client:
+        _admin, editor = _setup(client)
+        client.post(
+            "/api/v1/datasets", json={"name": "big", "title": "大", "owner_org": "jtt"}, headers=_auth(editor)
+        )
+        rid = client.post("/api/v1/datasets/big/resources", json={"name": "x"}, headers=_auth(editor)).json()[
+            "id"
+        ]
+        # Declared too large: refused before reading.
+        r = client.put(
+            f"/api/v1/resources/{rid}/file",
+            params={"filename": "a.csv"},
+            content=b"x" * 11,
+            headers=_auth(editor),
+        )
+        assert r.status_code == 413
+        assert "limit" in r.json()["detail"]
+        # Streamed without a length: refused while streaming, and nothing is kept.
+        r = client.put(
+            f"/api/v1/resources/{rid}/file",
+            params={"filename": "a.csv"},
+            content=iter([b"x" * 6, b"y" * 6]),
+            headers=_auth(editor),
+        )
+        assert r.status_code == 413
+        assert client.get(f"/api/v1/resources/{rid}/versions", headers=_auth(editor)).json() == []
+        assert [p for p in (tmp_path / "o").rglob("*") if p.is_file()] == []
+    app.state.engine.dispose()
