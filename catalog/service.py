@@ -24,7 +24,7 @@ from catalog.models import DataItem, Dataset, Organization, Resource, ResourceVe
 from catalog.schemas import DatasetCreate, DatasetUpdate, OrganizationCreate, ResourceCreate
 from catalog.search import index as search_index
 from catalog.search.index import SearchDocument
-from storage import Storage, make_key
+from storage import STAGING_PREFIX, Storage, make_key
 from storage.errors import ObjectTooLarge
 
 
@@ -242,20 +242,28 @@ def upload_resource_file(
     content_type: str | None = None,
     max_size: int | None = None,
 ) -> ResourceVersion:
-    """Stream a file into storage as the resource's next version and record it."""
+    """Stream a file into storage as the resource's next version and record it.
+
+    The bytes go to a staging key first; the version row is flushed; only then is the object moved
+    to its final key. A failure at any step removes what was written, a crash leaves at worst a
+    staging object (the sweeper's) or an object without metadata (fsck's). The caller commits, and
+    removes `version.storage_key` if the commit fails (portal.downloads.commit_or_remove).
+    """
     dataset = require_dataset(session, resource.dataset_id)
     number = resource.latest_version + 1
     media_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    key = make_key("datasets", str(dataset.id), str(resource.id), f"v{number}")
+    final_key = make_key("datasets", str(dataset.id), str(resource.id), f"v{number}")
+    staging_key = make_key(STAGING_PREFIX.strip("/"), uuid.uuid4().hex)
     try:
-        stored = storage.put(key, data, content_type=media_type, max_size=max_size)
+        stored = storage.put(staging_key, data, content_type=media_type, max_size=max_size)
     except ObjectTooLarge as exc:
         raise FileTooLarge(f"file larger than the limit of {max_size} bytes / 文件超过大小上限") from exc
+    moved = False
     try:
         version = ResourceVersion(
             resource_id=resource.id,
             version=number,
-            storage_key=stored.key,
+            storage_key=final_key,
             filename=filename,
             media_type=media_type,
             size=stored.size,
@@ -271,8 +279,10 @@ def upload_resource_file(
         ledger.append(session, actor_id=actor_id, action="resource.upload", subject=version, dataset=dataset)
         session.flush()
         reindex_dataset(session, dataset)
-    except Exception:
-        storage.delete(stored.key)
+        storage.move(staging_key, final_key)
+        moved = True
+    except BaseException:
+        storage.delete(final_key if moved else staging_key)
         raise
     return version
 

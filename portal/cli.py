@@ -21,6 +21,25 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 
+# Each module under portal/commands defines `app` (a typer.Typer) and `NAME`; registered here.
+SUBCOMMANDS = ("storage", "quality", "audit", "harvest", "ledger")
+
+
+def _register_subcommands() -> None:
+    import importlib
+
+    for module_name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"portal.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"portal.commands.{module_name}":
+                raise
+            continue
+        app.add_typer(module.app, name=module.NAME)
+
+
+_register_subcommands()
+
 
 def fail(message: str, code: int = 1) -> None:
     """Print an error on stderr and exit."""
