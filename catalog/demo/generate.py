@@ -1000,12 +1000,22 @@ def presale_permits(rng: random.Random) -> Table:
     ], rows
 
 
+def permit_number(region: str, issued: dt.date, seq: int) -> str:
+    """施工许可证编号 (region, date, sequence); one that would pass as a 身份证号 is skipped."""
+    while True:
+        number = f"{region}{issued:%Y%m%d}{seq % 100:02d}01"
+        total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+        if _ID_CHECK[total % 11] != number[17]:
+            return number
+        seq += 1
+
+
 def construction_permits(rng: random.Random) -> Table:
     rows = []
     for i in range(150):
         county = rng.choice(counties())
         d = day(rng, "2024-01-01", "2024-06-30")
-        rows.append([f"{county.code}{d:%Y%m%d}{i % 100:02d}01", f"{county.zh}{rng.choice(_ZIHAO)}{rng.choice(('安置房', '学校', '产业园', '综合体', '医院'))}项目",
+        rows.append([permit_number(county.code, d, i), f"{county.zh}{rng.choice(_ZIHAO)}{rng.choice(('安置房', '学校', '产业园', '综合体', '医院'))}项目",
                      company(rng, county.code)[0], company(rng, county.code)[0].replace("有限公司", "建设有限公司"),
                      address(rng, county.code), f"{rng.uniform(800, 120000):.2f}", f"{rng.uniform(3000, 200000):.2f}",
                      d.isoformat(), f"{county.zh}住房和城乡建设局"])  # fmt: skip
@@ -1269,7 +1279,7 @@ DATASETS: list[dict[str, Any]] = [
         "全国12315平台(温州)",
         [("complaints", "投诉登记", "含投诉人手机号(敏感)。", consumer_complaints, "utf-8")], temporal=("2024-01-01", "2024-06-30")),
     _ds("zj-air-quality", "浙江省城市空气质量实时监测", "Real-time urban air quality in Zhejiang", "zj-sthjt",
-        "environment", "N77", ["空气质量", "AQI", "PM2.5", "环境监测"], OPEN1, "realtime", "330000",
+        "environment", "N77", ["空气质量", "AQI", "PM2.5", "环境监测", "大气"], OPEN1, "realtime", "330000",
         "全省国控空气质量监测站点的逐小时AQI与六项污染物浓度，按HJ 633-2012计算空气质量指数。",
         "浙江省生态环境监测数据平台",
         [("hourly", "逐小时监测数据", "2024年6月1日08—19时各站点数据。", air_quality, "utf-8"),
