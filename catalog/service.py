@@ -337,3 +337,264 @@ def _by_name_or_id(session: Session, model: type, name_or_id: str | uuid.UUID): 
         return session.get(model, uuid.UUID(str(name_or_id)))
     except ValueError:
         return session.exec(select(model).where(model.name == name_or_id)).first()
+
+
+# --- used by the CKAN surface ---
+
+
+def get_datasets(session: Session, ids: Iterable[uuid.UUID]) -> list[Dataset]:
+    """The datasets with these ids, in the order given (missing ones left out)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    found = {d.id: d for d in session.exec(select(Dataset).where(col(Dataset.id).in_(wanted)))}
+    return [found[i] for i in wanted if i in found]
+
+
+def organizations_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organization]:
+    """Organizations keyed by id, in one query."""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(wanted)))}
+
+
+def resources_by_dataset(session: Session, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Resource]]:
+    """Active resources of many datasets, in their order, in one query."""
+    wanted = list(set(dataset_ids))
+    out: dict[uuid.UUID, list[Resource]] = {i: [] for i in wanted}
+    if not wanted:
+        return out
+    stmt = select(Resource).where(col(Resource.dataset_id).in_(wanted), Resource.state == "active")
+    for r in session.exec(stmt.order_by(Resource.position, Resource.created_at)):
+        out[r.dataset_id].append(r)
+    return out
+
+
+def latest_versions(session: Session, resources: Iterable[Resource]) -> dict[uuid.UUID, ResourceVersion]:
+    """The latest active version of each resource that has a file, keyed by resource id."""
+    pairs = {(r.id, r.latest_version) for r in resources if r.latest_version > 0}
+    if not pairs:
+        return {}
+    stmt = select(ResourceVersion).where(
+        col(ResourceVersion.resource_id).in_([p[0] for p in pairs]), ResourceVersion.state == "active"
+    )
+    return {v.resource_id: v for v in session.exec(stmt) if (v.resource_id, v.version) in pairs}
+
+
+def count_facets_of(
+    session: Session, *, dataset_ids: Iterable[uuid.UUID], facets: Iterable[str], limit: int = 50
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over an explicit set of datasets, most frequent first."""
+    from catalog.search.index import SearchFacet
+
+    wanted, names = list(set(dataset_ids)), list(dict.fromkeys(facets))
+    out: dict[str, list[tuple[str, int]]] = {f: [] for f in names}
+    if not wanted or not names:
+        return out
+    f = SearchFacet.__table__
+    counts: dict[str, dict[str, int]] = {n: {} for n in names}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = (
+            select(f.c.facet, f.c.value, func.count())
+            .where(f.c.facet.in_(names), f.c.dataset_id.in_(chunk))
+            .group_by(f.c.facet, f.c.value)
+        )
+        for facet, value, n in session.execute(stmt):
+            counts[facet][value] = counts[facet].get(value, 0) + int(n)
+    for name in names:
+        out[name] = sorted(counts[name].items(), key=lambda vc: (-vc[1], vc[0]))[:limit]
+    return out
+
+
+def create_organization_with_id(
+    session: Session, *, actor_id: uuid.UUID | None, data: OrganizationCreate, organization_id: uuid.UUID | None
+) -> Organization:
+    """Register an organization, keeping the id it has elsewhere (harvested catalogs) when free."""
+    if organization_id is None or session.get(Organization, organization_id) is not None:
+        return create_organization(session, actor_id=actor_id, data=data)
+    if get_organization_by_name(session, data.name) is not None:
+        raise OrganizationNameTaken(f"organization name already in use: {data.name}")
+    parent_id = require_organization(session, data.parent).id if data.parent else None
+    org = Organization.model_validate(
+        data.model_dump(exclude={"parent"}), update={"parent_id": parent_id, "id": organization_id}
+    )
+    session.add(org)
+    ledger.append(session, actor_id=actor_id, action="organization.create", subject=org)
+    session.flush()
+    return org
+
+
+ResourceSpec = tuple[uuid.UUID | None, ResourceCreate]
+"""A resource to create or keep: its id (None for a new one, or an id to keep) and its fields."""
+
+
+def _add_resource(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, spec: ResourceSpec, position: int
+) -> Resource:
+    rid, data = spec
+    resource = Resource(
+        dataset_id=dataset.id,
+        name=data.name,
+        description=data.description,
+        format=data.format.upper(),
+        url=data.url,
+        kind="link" if data.url else "file",
+        position=position,
+    )
+    if rid is not None and session.get(Resource, rid) is None:
+        resource.id = rid
+    session.add(resource)
+    ledger.append(session, actor_id=actor_id, action="resource.create", subject=resource, dataset=dataset)
+    return resource
+
+
+def _confirm_and_publish(session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset) -> Dataset:
+    if dataset.grade is not None and not dataset.grade_confirmed:
+        confirm_grade(session, actor_id=actor_id, dataset=dataset, grade=dataset.grade)
+    return publish_dataset(session, actor_id=actor_id, dataset=dataset)
+
+
+def create_dataset_with_resources(
+    session: Session,
+    *,
+    actor_id: uuid.UUID | None,
+    data: DatasetCreate,
+    resources: Iterable[ResourceSpec] = (),
+    dataset_id: uuid.UUID | None = None,
+    publish: bool = False,
+) -> Dataset:
+    """Register a dataset with its link/file resources in one go (a harvested or CKAN-created package).
+
+    `dataset_id` keeps the id the package has elsewhere when it is free; `publish` confirms the
+    declared grade and publishes (the caller has checked the policy).
+    """
+    if get_dataset_by_name(session, data.name) is not None:
+        raise DatasetNameTaken(f"dataset name already in use: {data.name}")
+    org = require_organization(session, data.owner_org)
+    update_fields: dict[str, object] = {"owner_org_id": org.id, "created_by": actor_id, "status": "draft"}
+    if dataset_id is not None and session.get(Dataset, dataset_id) is None:
+        update_fields["id"] = dataset_id
+    dataset = Dataset.model_validate(data.model_dump(mode="json", exclude={"owner_org"}), update=update_fields)
+    dataset.temporal_start, dataset.temporal_end = data.temporal_start, data.temporal_end
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action="dataset.create", subject=dataset)
+    session.flush()
+    for position, spec in enumerate(resources):
+        _add_resource(session, actor_id=actor_id, dataset=dataset, spec=spec, position=position)
+    session.flush()
+    reindex_dataset(session, dataset)
+    if publish:
+        _confirm_and_publish(session, actor_id=actor_id, dataset=dataset)
+    return dataset
+
+
+def update_dataset_with_resources(
+    session: Session,
+    *,
+    actor_id: uuid.UUID | None,
+    dataset: Dataset,
+    data: DatasetUpdate,
+    resources: Iterable[ResourceSpec] | None = None,
+    publish: bool = False,
+    withdraw: bool = False,
+) -> Dataset:
+    """Change a dataset and, when `resources` is given, make its resource list exactly that list.
+
+    Listed resources with a known id are updated in place (their files kept), others are created,
+    and active resources left out are deleted; `publish`/`withdraw` change its status afterwards.
+    """
+    update_dataset(session, actor_id=actor_id, dataset=dataset, data=data)
+    if resources is not None:
+        existing = {r.id: r for r in list_resources(session, dataset)}
+        kept: set[uuid.UUID] = set()
+        for position, (rid, spec) in enumerate(resources):
+            current = existing.get(rid) if rid is not None else None
+            if current is None:
+                _add_resource(session, actor_id=actor_id, dataset=dataset, spec=(rid, spec), position=position)
+                continue
+            kept.add(current.id)
+            _change_resource(session, actor_id=actor_id, dataset=dataset, resource=current, data=spec)
+            current.position = position
+        for rid, resource in existing.items():
+            if rid not in kept:
+                _remove_resource(session, actor_id=actor_id, dataset=dataset, resource=resource)
+        session.flush()
+        reindex_dataset(session, dataset)
+    if publish and dataset.status != "published":
+        _confirm_and_publish(session, actor_id=actor_id, dataset=dataset)
+    elif withdraw and dataset.status == "published":
+        set_dataset_status(session, actor_id=actor_id, dataset=dataset, status="withdrawn")
+    return dataset
+
+
+def _change_resource(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, resource: Resource, data: ResourceCreate
+) -> None:
+    before = ledger.snapshot(resource)
+    resource.name, resource.description = data.name, data.description
+    resource.format = data.format.upper() or resource.format
+    if resource.kind == "link" or data.url:
+        resource.url = data.url
+        resource.kind = "link" if data.url else resource.kind
+    resource.updated_at = utcnow()
+    session.add(resource)
+    if before != ledger.snapshot(resource):
+        ledger.append(
+            session, actor_id=actor_id, action="resource.update", subject=resource, before=before, dataset=dataset
+        )
+
+
+def _remove_resource(session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, resource: Resource) -> None:
+    before = ledger.snapshot(resource)
+    resource.state = "deleted"
+    resource.updated_at = utcnow()
+    session.add(resource)
+    ledger.append(session, actor_id=actor_id, action="resource.delete", subject=resource, before=before, dataset=dataset)
+
+
+def update_resource(
+    session: Session, *, actor_id: uuid.UUID | None, resource: Resource, data: ResourceCreate
+) -> Resource:
+    """Change a resource's name, description, format and link (its uploaded files are kept)."""
+    dataset = require_dataset(session, resource.dataset_id)
+    _change_resource(session, actor_id=actor_id, dataset=dataset, resource=resource, data=data)
+    session.flush()
+    reindex_dataset(session, dataset)
+    return resource
+
+
+def delete_resource(session: Session, *, actor_id: uuid.UUID | None, resource: Resource) -> Resource:
+    """Mark a resource deleted (its file versions stay in the ledger)."""
+    dataset = require_dataset(session, resource.dataset_id)
+    _remove_resource(session, actor_id=actor_id, dataset=dataset, resource=resource)
+    session.flush()
+    reindex_dataset(session, dataset)
+    return resource
+
+
+def create_resource_with_file(
+    session: Session,
+    storage: Storage,
+    *,
+    actor_id: uuid.UUID | None,
+    dataset: Dataset,
+    data: ResourceCreate,
+    filename: str,
+    stream: BinaryIO | Iterable[bytes],
+    content_type: str | None = None,
+    max_size: int | None = None,
+) -> ResourceVersion:
+    """Add a file resource to a dataset and stream its first version into storage."""
+    resource = create_resource(session, actor_id=actor_id, dataset=dataset, data=data.model_copy(update={"url": ""}))
+    return upload_resource_file(
+        session,
+        storage,
+        actor_id=actor_id,
+        resource=resource,
+        filename=filename,
+        data=stream,
+        content_type=content_type,
+        max_size=max_size,
+    )
