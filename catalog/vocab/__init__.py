@@ -3,7 +3,9 @@
 The facts live in the JSON files beside this module; the loaders are cached and return fresh lists.
 `synonyms` and `lookup` map the Chinese labels that provincial portals actually write (开放方式
 "普遍开放", 更新频率 "每天", 所属领域 "城乡建设" ...) to our codes, so that an importer can classify
-what it harvests.
+what it harvests. A period we have no value for is rounded up to the next longer one (每半年 ->
+yearly, 每 2 日 -> weekly, 每两年 -> irregular), so that a freshness check never expects more than
+the portal promised.
 """
 
 from __future__ import annotations
@@ -64,11 +66,11 @@ _EVERY_N = re.compile(r"^每(\d+)(日|天|周|月|个月|年)$")
 _SUFFIXES = ("畲族自治县", "自治县", "省", "市", "区", "县")
 
 
-class UnknownVocabulary(CatalogError):  # noqa: N818 (house style: errors are nouns)
+class UnknownVocabulary(CatalogError):
     """No vocabulary has that name."""
 
 
-class UnknownTerm(CatalogError):  # noqa: N818
+class UnknownTerm(CatalogError):
     """The vocabulary has no term with that code."""
 
 
