@@ -293,11 +293,27 @@ def coerce_series(series: pd.Series, value_type: str) -> pd.Series:
                 out = out.dt.tz_convert("UTC").dt.tz_localize(None)
             return out.astype("datetime64[ns]")
         parse = _parse_date if value_type == "date" else parse_datetime
-        parsed = series.map(lambda v: None if v is None or v is pd.NA else parse(v))
-        return pd.to_datetime(parsed, errors="coerce").astype("datetime64[ns]")
+        return _map_distinct(series, parse, lambda parsed: pd.to_datetime(parsed, errors="coerce")).astype(
+            "datetime64[ns]"
+        )
     if value_type == "boolean":
-        return series.map(lambda v: None if v is None or v is pd.NA else _parse_bool(v)).astype("boolean")
+        return _map_distinct(series, _parse_bool, lambda parsed: pd.array(parsed, dtype="boolean"))
     return series
+
+
+def _map_distinct(
+    series: pd.Series, fn: Callable[[Any], Any], to_array: Callable[[list[Any]], Any]
+) -> pd.Series:
+    """fn over the distinct non-null values only (dates, codes and flags repeat a lot), spread back by position."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = pd.Series(to_array([fn(u) for u in uniques] + [None]))
+    # The sentinel -1 picks the trailing None.
+    return pd.Series(values.to_numpy()[np.where(codes < 0, len(uniques), codes)], index=series.index).astype(
+        values.dtype
+    )
 
 
 def _parse_date(value: object) -> dt.datetime | None:
@@ -325,7 +341,7 @@ def parseable_mask(series: pd.Series, value_type: str) -> pd.Series:
     if value_type == "boolean":
         if pd.api.types.is_bool_dtype(series.dtype):
             return pd.Series(True, index=series.index)
-        return series.map(lambda v: _parse_bool(v) is not None).astype(bool) | ~present
+        return _map_distinct(series, lambda v: _parse_bool(v) is not None, list).astype(bool) | ~present
     coerced = coerce_series(series, value_type)
     return coerced.notna().astype(bool) | ~present
 
@@ -336,7 +352,7 @@ def valid_format_mask(series: pd.Series, cn_format: str) -> pd.Series:
     check = FORMAT_VALIDATORS[cn_format]
     text = series.astype("string").str.strip()
     shaped = text.str.contains(shape, regex=True).fillna(False).astype(bool)
-    valid = text.map(lambda v: isinstance(v, str) and check(v)).astype(bool)
+    valid = _map_distinct(text, lambda v: isinstance(v, str) and check(v), list).astype(bool)
     return ~shaped | valid
 
 
