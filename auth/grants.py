@@ -11,13 +11,15 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from auth import audit
 from auth.errors import AuthError
-from auth.models import as_utc, utcnow
+from auth.models import Membership, User, UserState, as_utc, utcnow
+from auth.policy import ANONYMOUS, Actor
 
 
 class GrantSource(StrEnum):
@@ -523,3 +525,18 @@ def _why_unusable(grant: Grant, usage: UsageKind, moment: datetime) -> GrantUnus
     if moment < start:
         return GrantExpired(grant.id, f"valid from {start.isoformat()}")
     return QuotaExhausted(grant.id, usage.value, grant._quota(usage)[0])
+
+
+def load_actor(session: Session, *, user: User | None, now: datetime | None = None) -> Actor:
+    """The policy's view of a signed-in user: roles, memberships, officer duties and grants."""
+    if user is None or user.state != UserState.ACTIVE.value:
+        return ANONYMOUS
+    memberships = session.exec(select(Membership).where(Membership.user_id == user.id)).all()
+    return Actor(
+        user_id=user.id,
+        is_sysadmin=bool(user.is_sysadmin),
+        platform_roles=frozenset(user.platform_roles or ()),
+        org_roles=MappingProxyType({m.organization_id: m.role for m in memberships}),
+        security_officer_orgs=frozenset(m.organization_id for m in memberships if m.security_officer),
+        granted_dataset_ids=granted_dataset_ids(session, user_id=user.id, now=now),
+    )

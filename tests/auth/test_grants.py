@@ -33,10 +33,17 @@ from auth.grants import (
 )
 from auth.models import AuditEvent, User
 from auth.policy import Action, Actor, decide
-from tests.auth.conftest import make_user
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DATASET = uuid.uuid4()
+
+
+def make_user(session: Session, *, name: str = "zhangsan", platform_roles: list[str] | None = None) -> User:
+    """A user row without a password: Argon2 hashing would dominate these tests' run time."""
+    user = User(name=name, email=f"{name}@example.gov.cn", platform_roles=list(platform_roles or []))
+    session.add(user)
+    session.flush()
+    return user
 
 
 def _grant(session: Session, user: User, **kw: object) -> Grant:

@@ -9,9 +9,17 @@ import pytest
 from sqlmodel import Session
 
 from auth.inbox import NotificationNotFound, inbox, mark_read, notify, unread_count
-from tests.auth.conftest import make_user
+from auth.models import User
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+
+def make_user(session: Session, *, name: str = "zhangsan", platform_roles: list[str] | None = None) -> User:
+    """A user row without a password: Argon2 hashing would dominate these tests' run time."""
+    user = User(name=name, email=f"{name}@example.gov.cn", platform_roles=list(platform_roles or []))
+    session.add(user)
+    session.flush()
+    return user
 
 
 def test_notify_list_and_mark_read(session: Session) -> None:
