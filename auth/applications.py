@@ -505,6 +505,18 @@ def _move(
     detail: dict[str, Any] | None = None,
 ) -> None:
     from_state = "" if step == "submit" else app.state
+    if step != "submit":
+        # Claim the step: only the request that still finds the state it checked moves it on, so
+        # a double-clicked accept or two reviewers at once cannot both succeed.
+        table = Application.__table__  # type: ignore[attr-defined]
+        claimed = session.execute(
+            sa.update(table)
+            .where(table.c.id == app.id, table.c.state == from_state)
+            .values(state=to_state, updated_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            current = session.execute(sa.select(table.c.state).where(table.c.id == app.id)).scalar()
+            raise ApplicationStateConflict(app.id, str(current), step)
     seq = session.exec(
         select(sa.func.count()).select_from(ApplicationEvent).where(ApplicationEvent.application_id == app.id)
     ).one()

@@ -9,10 +9,12 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from auth.applications import (
     AgreementMismatch,
+    Application,
     ApplicationNotFound,
     ApplicationState,
     ApplicationStateConflict,
@@ -42,6 +44,7 @@ from auth.applications import (
     withdraw,
 )
 from auth.grants import (
+    Grant,
     GrantState,
     GrantSuspended,
     consume,
@@ -101,7 +104,7 @@ def people(session: Session) -> People:
     )
 
 
-def _submit(session: Session, who: Actor, *datasets: Entry, now: datetime = NOW, **kw: object):  # type: ignore[no-untyped-def]
+def _submit(session: Session, who: Actor, *datasets: Entry, now: datetime = NOW, **kw: object) -> Application:
     args: dict[str, object] = {
         "purpose": "城市交通拥堵研究",
         "scenario": "高校科研",
@@ -407,7 +410,7 @@ def test_agreement_is_frozen_against_template_edits(session: Session, people: Pe
     assert later.agreement_text == "第三版" and later.agreement_template_version == 3
 
 
-def _approved_grant(session: Session, people: People, report_due_at: tuple[datetime, ...]):  # type: ignore[no-untyped-def]
+def _approved_grant(session: Session, people: People, report_due_at: tuple[datetime, ...]) -> Grant:
     app = _submit(session, people.applicant)
     check(session, application_id=app.id, checker=people.operator, outcome="pass", now=NOW)
     terms = GrantTerms(
@@ -500,3 +503,35 @@ def test_a_manual_suspension_is_not_lifted_by_filing(session: Session, people: P
     )
     assert require_grant(session, grant.id).state == GrantState.SUSPENDED
     assert session.exec(select(UsageReport).where(UsageReport.state == "owed")).all()[0].kind == "outcome"
+
+
+def test_accepting_twice_at_once_makes_one_grant(engine: Engine) -> None:
+    """Two sessions both see the agreement pending; only the first acceptance issues a grant."""
+    with Session(engine, expire_on_commit=False) as s:
+        applicant = make_user(s, name="qiye")
+        operator = make_user(s, name="yunying", platform_roles=["operator"])
+        reviewer = make_user(s, name="shenhe")
+        add_membership(s, user_id=reviewer.id, organization_id=ORG, role="editor")
+        who = load_actor(s, user=applicant)
+        app = _submit(s, who)
+        check(s, application_id=app.id, checker=load_actor(s, user=operator), outcome="pass", now=NOW)
+        review(
+            s,
+            application_id=app.id,
+            reviewer=load_actor(s, user=reviewer),
+            owner_org_ids=[ORG],
+            decision="approve",
+            now=NOW,
+        )
+        s.commit()
+    with Session(engine) as first, Session(engine) as second:
+        assert first.get(Application, app.id).state == "agreement_pending"  # type: ignore[union-attr]
+        assert second.get(Application, app.id).state == "agreement_pending"  # type: ignore[union-attr]
+        accept_agreement(first, application_id=app.id, applicant=who, now=NOW)
+        first.commit()
+        with pytest.raises(ApplicationStateConflict):
+            accept_agreement(second, application_id=app.id, applicant=who, now=NOW)
+        second.rollback()
+    with Session(engine) as s:
+        assert len(s.exec(select(Grant).where(Grant.source_id == app.id)).all()) == 1
+        assert s.get(Application, app.id).state == "approved"  # type: ignore[union-attr]
