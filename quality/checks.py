@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, computed_field
 
 from quality import validators
-from quality.errors import UnreadableFile
+from quality.errors import CorruptParquet, UnreadableFile
 from quality.expectations import (
     VIEW_RAW,
     VIEW_TABLE,
@@ -153,9 +153,7 @@ def run_checks(
     try:
         parquet = pq.ParquetFile(parquet_path)
     except (OSError, ValueError) as exc:
-        raise UnreadableFile(
-            f"无法读取 Parquet 文件 / cannot read Parquet file {parquet_path}: {exc}"
-        ) from exc
+        raise CorruptParquet(str(exc), filename=Path(parquet_path).name) from exc
     arrow_schema = parquet.schema_arrow
     present = list(arrow_schema.names)
     row_count = parquet.metadata.num_rows
@@ -399,7 +397,7 @@ def _run_duckdb(
                 top = con.execute(f"{grouped} order by n desc limit {EXAMPLE_LIMIT}").fetchall()
                 res.examples = [_dup_example(row, rule, schema) for row in top]
     except duckdb.Error as exc:
-        raise UnreadableFile(f"DuckDB 无法读取 / DuckDB cannot read {path}: {exc}") from exc
+        raise UnreadableFile(f"DuckDB: {exc}", filename=path.name) from exc
     finally:
         con.close()
 

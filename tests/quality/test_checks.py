@@ -229,3 +229,59 @@ def test_a_real_report_scores(people: tuple[CheckReport, list[float]]) -> None:
     # unique: 2 of 10 rows duplicated -> 80; compare: 1 of 10 -> 90.
     assert result.dimension("consistency").score == 85.0
     assert 60 <= result.overall < 100
+
+
+TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
+SHENZHEN = TESTDATA / "zh-open-data" / "shenzhen-opendata" / "szt_card_data_2920000403601.csv"
+
+
+@pytest.mark.skipif(not SHENZHEN.is_file(), reason=f"shared test data not found at {SHENZHEN}")
+def test_real_shenzhen_card_records_match_a_plain_python_count(tmp_path: Path) -> None:
+    """10,000 real transit records, read by quality.tables and checked 3,000 rows at a time."""
+    import csv
+    import re
+
+    from quality.tables import read_table
+
+    parquet = tmp_path / "szt.parquet"
+    read_table(SHENZHEN, parquet)
+    schema = parse_schema(
+        {
+            "fields": [
+                {"name": "deal_date", "type": "datetime", "required": True},
+                {"name": "close_date", "type": "datetime"},
+                {"name": "card_no", "pattern": "[A-J]{9}", "severity": "warning"},
+                {"name": "deal_value", "type": "number", "minimum": 0},
+                {"name": "deal_type", "enum": ["地铁入站", "地铁出站", "巴士"]},
+                {"name": "deal_money", "type": "number", "maximum": 500},
+            ],
+            "rules": [
+                {"kind": "compare", "left": "deal_date", "op": "<=", "right": "close_date", "id": "dates"}
+            ],
+        }
+    )
+    report = run_checks(parquet, schema, chunk_rows=3000)
+
+    # The oracle: the same questions answered with the csv module.
+    with SHENZHEN.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    when = dt.datetime.fromisoformat
+    expected = {
+        "deal_date.required": sum(not r["deal_date"] for r in rows),
+        "card_no.pattern": sum(not re.fullmatch("[A-J]{9}", r["card_no"]) for r in rows if r["card_no"]),
+        "deal_value.range": sum(float(r["deal_value"]) < 0 for r in rows if r["deal_value"]),
+        "deal_type.enum": sum(
+            r["deal_type"] not in {"地铁入站", "地铁出站", "巴士"} for r in rows if r["deal_type"]
+        ),
+        "deal_money.range": sum(float(r["deal_money"]) > 500 for r in rows if r["deal_money"]),
+        "dates": sum(
+            when(r["deal_date"]) > when(r["close_date"]) for r in rows if r["deal_date"] and r["close_date"]
+        ),
+    }
+    got = {rid: report.result(rid).unexpected_count for rid in expected}  # type: ignore[union-attr]
+    assert got == expected
+    assert report.row_count == len(rows) == 10_000 and report.chunk_count == 4
+    assert expected["card_no.pattern"] > 0 and expected["deal_money.range"] > 0  # the data does have faults
+    # Only the card pattern is a warning; the other faults are critical.
+    assert report.has_critical_failures
+    assert report.result("card_no.pattern").severity == "warning"  # type: ignore[union-attr]
