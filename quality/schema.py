@@ -56,7 +56,7 @@ _RULE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _ORDERED_TYPES = frozenset({"integer", "number", "date", "datetime"})
 
 
-class InvalidSchema(QualityError):  # noqa: N818 - house style names errors as nouns
+class InvalidSchema(QualityError):
     """A table schema does not validate; the message lists every problem (zh-CN and English)."""
 
     def __init__(self, problems: list[str]) -> None:
