@@ -141,9 +141,29 @@ class ResourceVersion(SQLModel, table=True):
     encoding: str | None = Field(default=None, max_length=32)
     row_count: int | None = Field(default=None)
     columns: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    read_report: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    ingest_error: str | None = Field(default=None)
+    quality_report: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    quality_score: float | None = Field(default=None)
+    quality_status: str = Field(default="pending", max_length=16)
     state: str = Field(default="active", max_length=16)
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = _ts()
+
+
+class QualityJob(SQLModel, table=True):
+    """A quality check of one resource version, run by the background worker."""
+
+    __tablename__ = "quality_job"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version_id: uuid.UUID = Field(foreign_key="resource_version.id", index=True)
+    state: str = Field(default="queued", max_length=16, index=True)
+    progress: float = Field(default=0.0)
+    error: str | None = Field(default=None)
+    created_at: datetime = _ts()
+    started_at: datetime | None = _ts_opt()
+    finished_at: datetime | None = _ts_opt()
 
 
 class DataItem(SQLModel, table=True):

@@ -96,13 +96,25 @@ def serve(
             typer.echo(result.summary(), err=True)
         settings = rt.settings
     application = create_app(settings)
-    uvicorn.run(
-        application,
-        host=host or settings.portal.host,
-        port=port or settings.portal.port,
-        log_level="info",
-        proxy_headers=True,
-    )
+    worker = _start_quality_worker()
+    try:
+        uvicorn.run(
+            application,
+            host=host or settings.portal.host,
+            port=port or settings.portal.port,
+            log_level="info",
+            proxy_headers=True,
+        )
+    finally:
+        worker.terminate()
+        worker.wait(10)
+
+
+def _start_quality_worker():  # type: ignore[no-untyped-def]
+    """The background process that runs quality jobs, so great-expectations never loads in the server."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "portal.cli", "quality", "worker"])
 
 
 @users_app.command("create")
