@@ -111,7 +111,7 @@ class Actor:
     user_id: uuid.UUID | None = None
     is_sysadmin: bool = False
     platform_roles: frozenset[str] = frozenset()
-    org_roles: Mapping[uuid.UUID, str] = field(default_factory=lambda: MappingProxyType({}))
+    org_roles: Mapping[uuid.UUID, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     security_officer_orgs: frozenset[uuid.UUID] = frozenset()
     # Datasets of active, non-suspended grants, valid now (auth.grants.granted_dataset_ids).
     granted_dataset_ids: frozenset[uuid.UUID] = frozenset()
@@ -412,6 +412,30 @@ def authorize(
     if decision.conceal:
         raise NotVisible(name, decision.reason, where)
     raise AccessDenied(name, decision.reason, where)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingScope:
+    """Which entries an actor may list, as a filter a database query can apply."""
+
+    statuses: frozenset[str]  # statuses visible whatever the owning organization
+    org_ids: frozenset[uuid.UUID]  # organizations whose entries are visible in every status
+
+    def admits(self, dataset: DatasetLike) -> bool:
+        """True when the entry belongs in the actor's lists (same answer as dataset.list)."""
+        return str(dataset.status) in self.statuses or dataset.owner_org_id in self.org_ids
+
+
+def listing_scope(actor: Actor) -> ListingScope:
+    """The dataset.list rule as a filter: `status IN statuses OR owner_org_id IN org_ids`."""
+    if actor.user_id is None:
+        return ListingScope(frozenset({PUBLISHED}), frozenset())
+    orgs = frozenset(actor.org_roles) | actor.security_officer_orgs
+    if actor.is_sysadmin:
+        return ListingScope(frozenset({DRAFT, SUBMITTED, PUBLISHED, WITHDRAWN}), orgs)
+    if actor.is_regulator:
+        return ListingScope(frozenset({PUBLISHED, WITHDRAWN}), orgs)
+    return ListingScope(frozenset({PUBLISHED}), orgs)
 
 
 def may(actor: Actor, action: Action | str, target: DatasetLike | OrganizationLike | None = None) -> bool:

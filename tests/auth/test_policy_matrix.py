@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import pytest
 
-from auth.policy import Action, Actor, Surface, decide
+from auth.policy import Action, Actor, Surface, decide, listing_scope
 
 ORG = uuid.UUID("00000000-0000-0000-0000-00000000a001")  # owns the dataset
 OTHER_ORG = uuid.UUID("00000000-0000-0000-0000-00000000a002")  # another agency
@@ -229,3 +229,15 @@ def test_matrix_is_not_trivial() -> None:
         assert expected(role, Action.DATASET_VIEW, closed) == (True, False)
     draft = Entry(DATASET_ID, ORG, "draft", "unconditional", "general_1", True)
     assert expected("regulator", Action.DATASET_VIEW, draft) == (False, True)
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_listing_scope_agrees_with_decide(role: str) -> None:
+    """The query filter for lists and search admits exactly the entries dataset.list allows."""
+    actor = ROLES[role]
+    scope = listing_scope(actor)
+    foreign = [
+        Entry(DATASET_ID, OTHER_ORG, e.status, e.open_type, e.grade, e.grade_confirmed) for e in ENTRIES
+    ]
+    for e in ENTRIES + foreign:
+        assert scope.admits(e) == decide(actor, Action.DATASET_LIST, e).allowed, (role, e)
