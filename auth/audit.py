@@ -231,6 +231,28 @@ def query(
     return list(session.exec(stmt).all())
 
 
+def stream(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch: int = _VERIFY_BATCH,
+) -> Iterator[AuditEvent]:
+    """Every record in [since, until), oldest first, read in batches (for exporting large ranges)."""
+    after = 0
+    while True:
+        stmt = select(AuditEvent).where(col(AuditEvent.id) > after)
+        if since is not None:
+            stmt = stmt.where(col(AuditEvent.at) >= since)
+        if until is not None:
+            stmt = stmt.where(col(AuditEvent.at) < until)
+        rows = session.exec(stmt.order_by(col(AuditEvent.id)).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id or after
+
+
 def export_csv(rows: Iterable[AuditEvent], *, excel_bom: bool = False) -> Iterator[str]:
     """Yield the records as CSV lines (header first); excel_bom prepends a BOM so Excel reads UTF-8."""
     buf = io.StringIO()

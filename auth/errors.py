@@ -1,8 +1,5 @@
 """Errors raised by the auth package; portal/errors.py maps them to HTTP."""
 
-# House style names errors as nouns (TokenExpired, UserNotFound), not *Error.
-# ruff: noqa: N818
-
 from __future__ import annotations
 
 from datetime import datetime

@@ -10,6 +10,25 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("dataledger-dummy-password")
 
 
+def configure_hasher(*, time_cost: int, memory_cost_kib: int, parallelism: int = 1) -> PasswordHasher:
+    """Replace the Argon2 parameters (small machines, fast tests); returns the previous hasher.
+
+    Hashes made with other parameters still verify, and needs_rehash() reports them.
+    """
+    global _hasher, _DUMMY_HASH
+    previous = _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("dataledger-dummy-password")
+    return previous
+
+
+def restore_hasher(hasher: PasswordHasher) -> None:
+    """Put back a hasher returned by configure_hasher()."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = _hasher.hash("dataledger-dummy-password")
+
+
 def hash_password(password: str) -> str:
     """Hash a password (Argon2id, random salt)."""
     return _hasher.hash(password)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import Session
 
+from auth import passwords
 from auth.models import User
 from auth.settings import AuthSettings
 from auth.users import create_user
@@ -32,6 +33,19 @@ def _write_keypair(folder: Path, stem: str) -> tuple[Path, Path]:
         )
     )
     return private, public
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Real Argon2id with small parameters, so account tests stay fast (test_passwords keeps the defaults)."""
+    if request.module.__name__.endswith("test_passwords"):
+        yield
+        return
+    previous = passwords.configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    try:
+        yield
+    finally:
+        passwords.restore_hasher(previous)
 
 
 @pytest.fixture(scope="session")

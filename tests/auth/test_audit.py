@@ -172,6 +172,9 @@ def test_export_csv(session: Session) -> None:
     assert [r["id"] for r in rows] == ["3", "2", "1"]
     assert "全省企业登记信息" in rows[0]["detail"]
     assert rows[2]["prev_hash"] == audit.GENESIS_HASH
+    streamed = [e.id for e in audit.stream(session, batch=2)]
+    assert streamed == [1, 2, 3]
+    assert [e.id for e in audit.stream(session, since=NOW - timedelta(minutes=2))] == [2, 3]
     excel = "".join(audit.export_csv([], excel_bom=True))
     assert excel.startswith("\ufeffid,at,")
 

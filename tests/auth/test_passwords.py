@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
+from auth import passwords
 from auth.passwords import hash_password, needs_rehash, verify_password
 
 
@@ -30,3 +31,17 @@ def test_needs_rehash_for_weaker_parameters() -> None:
     assert needs_rehash(weak)
     assert not needs_rehash(hash_password("pw-123456"))
     assert needs_rehash("garbage")
+
+
+def test_configured_parameters_still_verify_old_hashes() -> None:
+    default_hash = hash_password("pw-123456")
+    previous = passwords.configure_hasher(time_cost=1, memory_cost_kib=1024)
+    try:
+        cheap = hash_password("pw-123456")
+        assert "m=1024,t=1" in cheap
+        assert verify_password(default_hash, "pw-123456")
+        assert needs_rehash(default_hash)
+        assert not needs_rehash(cheap)
+    finally:
+        passwords.restore_hasher(previous)
+    assert needs_rehash(cheap)
