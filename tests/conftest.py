@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import uuid
@@ -25,35 +24,22 @@ PG_HOWTO = (
     "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' or set "
     "DATALEDGER_TEST_PG_URL"
 )
-# Every module that defines tables; missing ones are skipped while the tree grows.
-MODEL_MODULES = (
-    "auth.models",
-    "auth.grants",
-    "auth.applications",
-    "auth.inbox",
-    "catalog.models",
-    "catalog.search.index",
-)
-
-
 def import_models() -> None:
     """Import every module that defines tables so that SQLModel.metadata holds them all."""
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
+    from portal.models import import_all_models
+
+    import_all_models()
 
 
 def create_schema(engine: Engine) -> None:
     """Create every table, through the migrations when they exist."""
     import_models()
-    migrate = importlib.util.find_spec("portal.migrate")
-    if migrate is not None and os.environ.get("DATALEDGER_TEST_SCHEMA") != "create_all":
-        importlib.import_module("portal.migrate").upgrade(engine.url.render_as_string(False))
-    else:
+    if os.environ.get("DATALEDGER_TEST_SCHEMA") == "create_all":
         SQLModel.metadata.create_all(engine)
+    else:
+        from portal.migrate import upgrade
+
+        upgrade(engine.url.render_as_string(False))
 
 
 @pytest.fixture(scope="session")

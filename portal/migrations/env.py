@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
@@ -20,8 +21,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Write our own column types as the plain SQLAlchemy types they stand for."""
     if type_ == "type":
         name = type(obj).__name__
-        if name == "UTCDateTime":
-            return "sa.DateTime(timezone=True)"
+        if isinstance(obj, sa.types.TypeDecorator) and isinstance(obj.impl, sa.DateTime):
+            return f"sa.DateTime(timezone={obj.impl.timezone})"
         if name == "AutoString":
             length = getattr(obj, "length", None)
             return f"sa.String(length={length})" if length else "sa.String()"
