@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import os
@@ -248,15 +249,20 @@ def _shape_and_write(
     sink = _ParquetSink(dest, names)
     blank = ragged = comments = dropped = 0
     start = h if generated else h + nrows
+    buffer = sink.rows
+    limit = sink.chunk_rows
     try:
-        for rec in _chain(sample[start:], records):
-            n = len(rec)
-            if n == width:
+        for rec in itertools.chain(sample[start:], records):
+            if len(rec) == width:
                 if not any(rec):
                     blank += 1
                     continue
-                sink.add(rec)
+                buffer.append(rec)
+                if len(buffer) >= limit:
+                    sink.flush()
+                    buffer = sink.rows
                 continue
+            n = len(rec)
             if not _nonempty(rec):
                 blank += 1
                 continue
@@ -272,6 +278,7 @@ def _shape_and_write(
                     ragged += 1
                     dropped += 1
                 sink.add(rec[:width])
+            buffer = sink.rows
     finally:
         sink.close()
     report.rows = sink.count
@@ -295,11 +302,6 @@ def _shape_and_write(
             f"{sink.replaced_chars} 个字符无法按 {report.encoding} 解码，已替换为 U+FFFD / "
             f"{sink.replaced_chars} character(s) could not be decoded as {report.encoding}"
         )
-
-
-def _chain(first: Iterable[Sequence[Any]], rest: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-    yield from first
-    yield from rest
 
 
 # ---------------------------------------------------------------- CSV
