@@ -8,8 +8,9 @@ Full text lives in one place, :func:`fts_ddl`:
 * SQLite: an external-content FTS5 table ``search_fts`` over ``search_entry`` (columns
   ``title_tokens`` and ``tokens``, rowid = ``search_entry.fts_rowid``) kept in step by triggers,
   so any insert, update or delete of ``search_entry`` keeps the full-text index right.
-* PostgreSQL: a GIN expression index ``search_fts_gin`` on
-  ``setweight(to_tsvector('simple', title_tokens), 'A') || to_tsvector('simple', tokens)``.
+* PostgreSQL: a stored generated column ``search_entry.search_fts_tsv`` =
+  ``setweight(to_tsvector('simple', title_tokens), 'A') || to_tsvector('simple', tokens)``
+  with a GIN index ``search_fts_gin``.
 
 ``SQLModel.metadata.create_all`` installs it through an ``after_create`` hook; an alembic migration
 runs ``for stmt in fts_ddl(op.get_bind().dialect.name): op.execute(stmt)`` after creating the
@@ -33,11 +34,13 @@ from catalog.search.text import document_tokens
 
 FTS_TABLE = "search_fts"
 FTS_PG_INDEX = "search_fts_gin"
-TSVECTOR_SQL = (
-    "(setweight(to_tsvector('simple'::regconfig, search_entry.title_tokens), 'A') "
-    "|| to_tsvector('simple'::regconfig, search_entry.tokens))"
+FTS_PG_COLUMN = "search_fts_tsv"
+TSVECTOR_SQL = f"search_entry.{FTS_PG_COLUMN}"
+"""The PostgreSQL document vector: a stored generated column outside the model, GIN-indexed."""
+_PG_VECTOR_EXPR = (
+    "setweight(to_tsvector('simple'::regconfig, title_tokens), 'A') "
+    "|| to_tsvector('simple'::regconfig, tokens)"
 )
-"""The PostgreSQL document vector; queries must use this exact expression to hit the GIN index."""
 
 SCALAR_FACETS: dict[str, str] = {
     "organization": "organization",
@@ -85,29 +88,31 @@ class SearchEntry(SQLModel, table=True):
     __tablename__ = "search_entry"
     __table_args__ = (sa.Index("ix_search_entry_visible_modified", "visible_public", "metadata_modified_at"),)
 
+    # Small columns first and the long texts last: SQLite then reads filters and sort keys from the
+    # first page of a row without following its overflow pages.
     dataset_id: uuid.UUID = Field(primary_key=True)
     fts_rowid: int = Field(sa_type=sa.BigInteger, unique=True)
-    name: str = Field(max_length=100)
-    title: str = Field(max_length=300, index=True)
-    title_en: str = Field(default="", max_length=300)
-    notes: str = Field(default="")
-    title_tokens: str = Field(default="", sa_type=sa.Text)
-    tokens: str = Field(default="", sa_type=sa.Text)
+    visible_public: bool = Field(default=False)
+    status: str = Field(default="draft", max_length=16, index=True)
     owner_org_id: uuid.UUID | None = Field(default=None, index=True)
     organization: str | None = Field(default=None, max_length=100, index=True)
-    organization_title: str = Field(default="", max_length=200)
     domain: str | None = Field(default=None, max_length=64, index=True)
     industry: str | None = Field(default=None, max_length=16, index=True)
     grade: str | None = Field(default=None, max_length=16, index=True)
     open_type: str | None = Field(default=None, max_length=16, index=True)
     update_frequency: str | None = Field(default=None, max_length=16)
     region: str | None = Field(default=None, max_length=12, index=True)
-    status: str = Field(default="draft", max_length=16, index=True)
-    formats: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     metadata_modified_at: datetime = Field(default_factory=_utcnow, sa_type=_UTCDateTime, index=True)
     popularity: int = Field(default=0, index=True)
-    visible_public: bool = Field(default=False)
+    name: str = Field(max_length=100)
+    title: str = Field(max_length=300, index=True)
+    title_en: str = Field(default="", max_length=300)
+    organization_title: str = Field(default="", max_length=200)
+    formats: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    notes: str = Field(default="")
+    title_tokens: str = Field(default="", sa_type=sa.Text)
+    tokens: str = Field(default="", sa_type=sa.Text)
 
 
 class SearchFacet(SQLModel, table=True):
@@ -309,10 +314,17 @@ _SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 ]
+# A stored vector, not an expression index: ranking then reads the vector instead of re-parsing
+# every matching document. It is not a model column, so the models stay free of PG-only types.
 _PG_DDL = [
-    f"CREATE INDEX IF NOT EXISTS {FTS_PG_INDEX} ON search_entry USING gin ({TSVECTOR_SQL})",
+    f"ALTER TABLE search_entry ADD COLUMN IF NOT EXISTS {FTS_PG_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({_PG_VECTOR_EXPR}) STORED",
+    f"CREATE INDEX IF NOT EXISTS {FTS_PG_INDEX} ON search_entry USING gin ({FTS_PG_COLUMN})",
 ]
-_PG_DROP = [f"DROP INDEX IF EXISTS {FTS_PG_INDEX}"]
+_PG_DROP = [
+    f"DROP INDEX IF EXISTS {FTS_PG_INDEX}",
+    f"ALTER TABLE search_entry DROP COLUMN IF EXISTS {FTS_PG_COLUMN}",
+]
 
 
 def fts_ddl(dialect_name: str) -> list[str]:

@@ -170,26 +170,44 @@ class _Plan:
     def ids(self) -> sa.Select[Any]:
         return sa.select(self.entry.c.dataset_id).select_from(self.from_).where(*self.conds)
 
-    def order_by(self, q: SearchQuery) -> list[sa.ColumnElement[Any]]:
+    def matches(self) -> sa.CTE:
+        """The filtered, visible matches with their sort keys, computed once per search."""
         e = self.entry
+        score = self.score if self.score is not None else sa.literal(0.0, sa.Float)
+        stmt = (
+            sa.select(
+                e.c.dataset_id.label("id"),
+                score.label("score"),
+                e.c.metadata_modified_at.label("modified"),
+                e.c.title.label("title"),
+                e.c.popularity.label("popularity"),
+            )
+            .select_from(self.from_)
+            .where(*self.conds)
+        )
+        return stmt.cte("m").prefix_with("MATERIALIZED")
+
+    def order_by(self, q: SearchQuery, m: sa.CTE) -> list[sa.ColumnElement[Any]]:
         sort = q.sort
         if sort == "relevance" and self.score is None:
             sort = "modified"
-        default_desc = sort != "title"
-        desc = default_desc if q.order is None else q.order == "desc"
+        desc = sort != "title" if q.order is None else q.order == "desc"
+        extra: list[sa.ColumnElement[Any]] = []
         if sort == "relevance":
-            assert self.score is not None
-            key: sa.ColumnElement[Any] = self.score
-            extra = [e.c.metadata_modified_at.desc()]
+            key: sa.ColumnElement[Any] = m.c.score
+            extra = [m.c.modified.desc()]
         elif sort == "modified":
-            key, extra = e.c.metadata_modified_at, []
+            key = m.c.modified
         elif sort == "popularity":
-            key, extra = e.c.popularity, [e.c.metadata_modified_at.desc()]
+            key, extra = m.c.popularity, [m.c.modified.desc()]
         else:
             # Code point order on both databases; PostgreSQL would otherwise use its locale.
-            key = e.c.title.collate("C") if self.dialect == "postgresql" else e.c.title
-            extra = []
-        return [key.desc() if desc else key.asc(), *extra, e.c.dataset_id.asc()]
+            key = m.c.title.collate("C") if self.dialect == "postgresql" else m.c.title
+        return [key.desc() if desc else key.asc(), *extra, m.c.id.asc()]
+
+
+_HIT = "#hit"  # facet names never start with "#"
+_TOTAL = "#total"
 
 
 def search(session: Session, q: SearchQuery) -> SearchResult:
@@ -197,80 +215,116 @@ def search(session: Session, q: SearchQuery) -> SearchResult:
     parsed = parse_query(q.text)
     plan = _Plan(session, q, parsed)
     e = plan.entry
+    f = SearchFacet.__table__
+    m = plan.matches()
 
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(plan.from_).where(*plan.conds)
-    ).scalar_one()
-
-    items: list[SearchHit] = []
-    if q.limit and total > q.start:
-        cols = [
-            e.c.dataset_id,
-            e.c.name,
-            e.c.title,
-            e.c.title_en,
-            e.c.notes,
-            e.c.organization,
-            e.c.organization_title,
-            e.c.metadata_modified_at,
-            e.c.popularity,
-            e.c.open_type,
-            e.c.grade,
-            e.c.status,
-            e.c.formats,
-            e.c.tags,
-            (plan.score if plan.score is not None else sa.literal(0.0)).label("score"),
-        ]
-        stmt = (
-            sa.select(*cols)
-            .select_from(plan.from_)
-            .where(*plan.conds)
-            .order_by(*plan.order_by(q))
+    # One statement: the match set is computed once and feeds the total, the page and the facets.
+    parts: list[sa.Select[Any]] = [
+        sa.select(
+            sa.literal(_TOTAL, sa.String).label("kind"),
+            sa.null().label("value"),
+            sa.func.count().label("n"),
+            sa.null().label("score"),
+        ).select_from(m)
+    ]
+    if q.limit:
+        order = plan.order_by(q, m)
+        page = (
+            sa.select(m.c.id, m.c.score, sa.func.row_number().over(order_by=order).label("pos"))
+            .order_by(*order)
             .limit(q.limit)
             .offset(q.start)
+            .subquery("p")
         )
-        for row in session.execute(stmt).mappings():
-            items.append(
-                SearchHit(
-                    dataset_id=row["dataset_id"],
-                    name=row["name"],
-                    title=row["title"],
-                    title_en=row["title_en"] or "",
-                    organization=row["organization"],
-                    organization_title=row["organization_title"] or "",
-                    score=float(row["score"] or 0.0),
-                    title_highlight=highlight(row["title"], parsed, width=q.snippet_width),
-                    highlight=highlight(row["notes"] or "", parsed, width=q.snippet_width),
-                    metadata_modified_at=row["metadata_modified_at"],
-                    popularity=row["popularity"],
-                    open_type=row["open_type"],
-                    grade=row["grade"],
-                    status=row["status"],
-                    formats=list(row["formats"] or []),
-                    tags=list(row["tags"] or []),
-                )
-            )
+        parts.append(
+            sa.select(sa.literal(_HIT, sa.String), sa.cast(page.c.id, sa.String), page.c.pos, page.c.score)
+        )
+    if q.facets:
+        parts.append(
+            sa.select(f.c.facet, f.c.value, sa.func.count(), sa.null())
+            .select_from(f.join(m, f.c.dataset_id == m.c.id))
+            .where(f.c.facet.in_(q.facets))
+            .group_by(f.c.facet, f.c.value)
+        )
+    stmt = sa.union_all(*parts) if len(parts) > 1 else parts[0]
 
-    facets = _count_facets(session, q, plan) if q.facets and total else {f: [] for f in q.facets}
+    total = 0
+    page_ids: list[tuple[int, uuid.UUID, float]] = []
+    buckets: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for kind, value, n, score in session.execute(stmt):
+        if kind == _TOTAL:
+            total = int(n)
+        elif kind == _HIT:
+            page_ids.append((int(n), uuid.UUID(value), float(score or 0.0)))
+        else:
+            buckets[kind].append((value, int(n)))
+
+    items = _load_hits(session, e, sorted(page_ids), parsed, q)
+    facets = {
+        # Sorted here, not in SQL, so both databases agree on ties whatever their collation.
+        facet: sorted(buckets.get(facet, []), key=lambda vc: (-vc[1], vc[0]))[: q.facet_limit]
+        for facet in q.facets
+    }
     return SearchResult(total=total, items=items, facets=facets, offset=q.start, limit=q.limit)
 
 
-def _count_facets(session: Session, q: SearchQuery, plan: _Plan) -> dict[str, list[tuple[str, int]]]:
-    f = SearchFacet.__table__
-    count = sa.func.count().label("n")
-    stmt = (
-        sa.select(f.c.facet, f.c.value, count)
-        .where(f.c.facet.in_(q.facets), f.c.dataset_id.in_(plan.ids()))
-        .group_by(f.c.facet, f.c.value)
-    )
-    buckets: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for facet, value, n in session.execute(stmt):
-        buckets[facet].append((value, int(n)))
-    out: dict[str, list[tuple[str, int]]] = {}
-    for facet in q.facets:
-        # Sorted here, not in SQL, so both databases agree on ties whatever their collation.
-        out[facet] = sorted(buckets.get(facet, []), key=lambda vc: (-vc[1], vc[0]))[: q.facet_limit]
-    return out
+def _load_hits(
+    session: Session,
+    e: sa.Table,
+    page_ids: list[tuple[int, uuid.UUID, float]],
+    parsed: ParsedQuery,
+    q: SearchQuery,
+) -> list[SearchHit]:
+    if not page_ids:
+        return []
+    cols = [
+        e.c.dataset_id,
+        e.c.name,
+        e.c.title,
+        e.c.title_en,
+        e.c.notes,
+        e.c.organization,
+        e.c.organization_title,
+        e.c.metadata_modified_at,
+        e.c.popularity,
+        e.c.open_type,
+        e.c.grade,
+        e.c.status,
+        e.c.formats,
+        e.c.tags,
+    ]
+    rows = {
+        row["dataset_id"]: row
+        for row in session.execute(
+            sa.select(*cols).where(e.c.dataset_id.in_([i for _, i, _ in page_ids]))
+        ).mappings()
+    }
+    items = []
+    for _, dataset_id, score in page_ids:
+        row = rows.get(dataset_id)
+        if row is None:
+            continue
+        items.append(
+            SearchHit(
+                dataset_id=dataset_id,
+                name=row["name"],
+                title=row["title"],
+                title_en=row["title_en"] or "",
+                organization=row["organization"],
+                organization_title=row["organization_title"] or "",
+                score=score,
+                title_highlight=highlight(row["title"], parsed, width=q.snippet_width),
+                highlight=highlight(row["notes"] or "", parsed, width=q.snippet_width),
+                metadata_modified_at=row["metadata_modified_at"],
+                popularity=row["popularity"],
+                open_type=row["open_type"],
+                grade=row["grade"],
+                status=row["status"],
+                formats=list(row["formats"] or []),
+                tags=list(row["tags"] or []),
+            )
+        )
+    return items
 
 
 __all__ = ["FACETS", "LIST_FACETS", "SearchHit", "SearchQuery", "SearchResult", "search"]
