@@ -229,8 +229,10 @@ def main() -> int:
     results: dict[str, dict] = {}
     if args.only in (None, "sqlite"):
         results["SQLite (FTS5)"] = run_sqlite(docs, queries, console, args.batch)
+        console.print("SQLite (FTS5)", {k: round(v, 1) for k, v in results["SQLite (FTS5)"].items()})
     if args.only in (None, "postgresql"):
         results["PostgreSQL (GIN)"] = run_postgresql(docs, queries, console, args.batch)
+        console.print("PostgreSQL (GIN)", {k: round(v, 1) for k, v in results["PostgreSQL (GIN)"].items()})
 
     table = Table(title=f"search: {args.docs:,} datasets, {args.queries} keyword + two-facet queries")
     for col in ("database", "index s", "p50 ms", "p99 ms", "max ms", "mean ms", "median hits", "target"):

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 HL_START = "\x02"
@@ -65,6 +66,7 @@ _EN_STOP = frozenset(
     ]
 )
 _MAX_TOKEN = 64
+_HIGHLIGHT_SCAN = 4000  # characters of a text that highlighting looks at
 
 _lock = threading.Lock()
 _converter: Any = None
@@ -96,14 +98,33 @@ def _segmenter() -> Any:
     return _jieba
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> dict[int, str]:
+    """OpenCC's own one-to-one Traditional -> Simplified character table, for str.translate."""
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        simp = simp.split(" ")[0]
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            table[ord(trad)] = simp
+    return table
+
+
+def _to_simplified(folded: str) -> str:
+    # OpenCC is pure Python and slow; text without a single Traditional character skips it.
+    if not _IS_CJK.search(folded) or folded.translate(_traditional_chars()) == folded:
+        return folded
+    return _t2s().convert(folded)
+
+
 def normalize(text: str) -> str:
     """Fold text for matching: NFKC, lowercase, Traditional -> Simplified Chinese."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if _IS_CJK.search(folded):
-        folded = _t2s().convert(folded)
-    return folded
+    return _to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
 @lru_cache(maxsize=4096)
@@ -233,27 +254,31 @@ def query_tokens(text: str) -> str:
     return " ".join(parse_query(text).tokens)
 
 
-def _normalized_with_map(text: str) -> tuple[str, list[int]]:
-    """Normalize text and map each normalized character back to its source index."""
-    chars: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        chars.append(folded)
-        index.extend([i] * len(folded))
-    joined = "".join(chars)
-    if _IS_CJK.search(joined):
-        converted = _t2s().convert(joined)
-        if len(converted) != len(joined):  # a phrase mapping changed the length: go char by char
-            converted = "".join(c if len(c2 := _t2s().convert(c)) != 1 else c2 for c in joined)
-        joined = converted
-    return joined, index
+@lru_cache(maxsize=1)
+def _highlight_table() -> dict[int, str]:
+    """One-to-one folding for highlighting: full-width forms, compatibility ideographs, t2s."""
+    trad = _traditional_chars()
+    table = dict(trad)
+    for lo, hi in ((0xFF01, 0xFF5E), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
+        for cp in range(lo, hi + 1):
+            folded = unicodedata.normalize("NFKC", chr(cp)).lower()
+            if len(folded) == 1 and folded != chr(cp):
+                table[cp] = trad.get(ord(folded), folded)
+    return table
+
+
+def _fold_same_length(text: str) -> str:
+    """Fold text one character to one character, so offsets in the result are offsets in text."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few letters lowercase to two characters
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lowered.translate(_highlight_table())
 
 
 def highlight(text: str, query: ParsedQuery, *, width: int = 160) -> str:
     """A snippet of ``text`` around the first match, matched words wrapped in HL_START/HL_END."""
     text = (text or "").replace(HL_START, "").replace(HL_END, "")
-    text = " ".join(text.split())
+    text = " ".join(text.split())[:_HIGHLIGHT_SCAN]
     if not text:
         return ""
     spans = _match_spans(text, query) if not query.empty else []
@@ -280,7 +305,7 @@ def highlight(text: str, query: ParsedQuery, *, width: int = 160) -> str:
 
 
 def _match_spans(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
-    folded, index = _normalized_with_map(text)
+    folded = _fold_same_length(text)
     hits: list[tuple[int, int]] = []
     for word in query.cjk_words:
         found = [(m.start(), m.end()) for m in re.finditer(re.escape(word), folded)]
@@ -301,10 +326,4 @@ def _match_spans(text: str, query: ParsedQuery) -> list[tuple[int, int]]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    # Map normalized offsets back to the source text.
-    spans: list[tuple[int, int]] = []
-    for a, b in merged:
-        src_a = index[a]
-        src_b = index[b - 1] + 1
-        spans.append((src_a, src_b))
-    return spans
+    return [(a, b) for a, b in merged]
