@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from auth import audit
@@ -172,6 +174,20 @@ def _find_login(session: Session, login: str) -> User | None:
     return get_user_by_name(session, login)
 
 
+def _count_failure(session: Session, user: User) -> int:
+    """Add one failed sign-in atomically, so parallel guesses cannot slip past the lockout."""
+    session.flush()
+    count = session.execute(
+        sa.update(User)
+        .where(col(User.id) == user.id)
+        .values(failed_logins=col(User.failed_logins) + 1)
+        .returning(col(User.failed_logins))
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "failed_logins", count)
+    return int(count)
+
+
 def authenticate(
     session: Session,
     settings: AuthSettings,
@@ -220,9 +236,9 @@ def authenticate(
         user.locked_until = None
         user.failed_logins = 0
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        detail: dict[str, object] = {"reason": "wrong_password", "failures": user.failed_logins}
-        if user.failed_logins >= settings.login_max_failures:
+        failures = _count_failure(session, user)
+        detail: dict[str, object] = {"reason": "wrong_password", "failures": failures}
+        if failures >= settings.login_max_failures:
             user.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
             user.failed_logins = 0
             detail["locked_until"] = user.locked_until.isoformat()

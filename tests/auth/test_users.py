@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -184,6 +185,37 @@ def test_failure_count_survives_in_the_database(engine: Engine, settings: AuthSe
         assert user.locked_until is not None
         with pytest.raises(AccountLocked):
             authenticate(s, settings, login="zhangsan", password=PASSWORD, now=T0)
+
+
+def test_parallel_guesses_cannot_slip_past_the_lockout(engine: Engine, settings: AuthSettings) -> None:
+    with Session(engine) as s:
+        make_user(s)
+        s.commit()
+    attempts = settings.login_max_failures * 2
+    barrier = threading.Barrier(attempts)
+    outcomes: list[str] = []
+
+    def guess() -> None:
+        with Session(engine) as s:
+            s.exec(select(User).where(User.name == "zhangsan")).one()  # everyone reads first
+            barrier.wait()
+            try:
+                authenticate(s, settings, login="zhangsan", password="parallel-guess", now=T0)
+            except (InvalidCredentials, AccountLocked) as exc:
+                outcomes.append(type(exc).__name__)
+            finally:
+                s.commit()
+
+    threads = [threading.Thread(target=guess) for _ in range(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == attempts
+    with Session(engine) as s:
+        with pytest.raises(AccountLocked):
+            authenticate(s, settings, login="zhangsan", password=PASSWORD, now=T0)
+        assert audit.verify_chain(s) is None
 
 
 def test_disabled_account_cannot_sign_in(session: Session, settings: AuthSettings) -> None:
