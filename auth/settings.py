@@ -55,3 +55,8 @@ class AuthSettings(BaseSettings):
     download_rate_limit_per_minute: int = Field(
         30, gt=0, description="File downloads per minute allowed to one client (user or address)."
     )
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        """True when HS256 signs with the published development secret (never acceptable in production)."""
+        return self.jwt_algorithm == "HS256" and self.secret_key == DEV_SECRET_KEY

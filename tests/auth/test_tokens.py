@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from jose import jwt
 
-from auth.errors import TokenExpired, TokenInvalid
+from auth.errors import KeyConfigurationError, TokenExpired, TokenInvalid
 from auth.settings import AuthSettings
 from auth.tokens import (
     create_access_token,
@@ -319,3 +319,43 @@ def test_unsigned_document_is_refused(rsa_keys: tuple[Path, Path]) -> None:
     token = b64(b'{"alg":"none"}') + "." + b64(b'{"holder":"x"}') + "."
     with pytest.raises(TokenInvalid, match="alg 'none'"):
         verify_document(rsa_keys[1].read_text(), token)
+
+
+# --- key configuration ----------------------------------------------------------------------
+
+
+def test_rs256_without_keys_is_a_configuration_error(tmp_path: Path, rs_settings: AuthSettings) -> None:
+    bare = AuthSettings(jwt_algorithm="RS256")
+    with pytest.raises(KeyConfigurationError, match="PRIVATE_KEY_FILE"):
+        create_access_token(bare, user_id=USER)
+    with pytest.raises(KeyConfigurationError, match="PUBLIC_KEY_FILE"):
+        decode_access_token(bare, create_access_token(rs_settings, user_id=USER))
+    not_pem = tmp_path / "key.pem"
+    not_pem.write_text("hello", encoding="ascii")
+    with pytest.raises(KeyConfigurationError, match="not a PEM"):
+        create_access_token(AuthSettings(jwt_algorithm="RS256", jwt_private_key_file=not_pem), user_id=USER)
+    with pytest.raises(KeyConfigurationError, match="cannot read"):
+        create_access_token(
+            AuthSettings(jwt_algorithm="RS256", jwt_private_key_file=tmp_path / "missing.pem"), user_id=USER
+        )
+
+
+def test_rs256_verifies_with_only_the_private_key_configured(rsa_keys: tuple[Path, Path]) -> None:
+    signer = AuthSettings(jwt_algorithm="RS256", jwt_private_key_file=rsa_keys[0])
+    token = create_access_token(signer, user_id=USER)
+    assert decode_access_token(signer, token).user_id == USER
+    assert public_key_pem(signer) is not None
+
+
+def test_dev_secret_is_flagged(settings: AuthSettings, rs_settings: AuthSettings) -> None:
+    assert AuthSettings(secret_key="dataledger-dev-secret-key-change-me-in-production").uses_dev_secret
+    assert not settings.uses_dev_secret
+    assert not rs_settings.uses_dev_secret
+    assert public_key_pem(settings) is None
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATALEDGER_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATALEDGER_ACCESS_TOKEN_TTL_SECONDS", "60")
+    cfg = AuthSettings()
+    assert (cfg.secret_key, cfg.access_token_ttl_seconds) == ("from-env", 60)
