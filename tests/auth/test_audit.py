@@ -55,6 +55,18 @@ def test_chain_links_and_verifies(session: Session) -> None:
     assert session.get(AuditEvent, 3).detail["title"] == "全省企业登记信息"  # type: ignore[union-attr]
 
 
+def test_long_values_are_cut_to_the_column_sizes(session: Session) -> None:
+    event = audit.record(
+        session, action="a" * 150, object_id="对象" * 150, actor_name="n" * 300, client_addr="::1" * 40
+    )
+    session.commit()
+    session.expire_all()
+    stored = session.get(AuditEvent, event.id)
+    assert stored is not None
+    assert (len(stored.action), len(stored.object_id), len(stored.actor_name)) == (100, 200, 254)
+    assert audit.verify_chain(session) is None
+
+
 def test_empty_chain_verifies(session: Session) -> None:
     assert audit.verify_chain(session) is None
     assert audit.head(session) is None
