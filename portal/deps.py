@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from auth.errors import TokenInvalid
+from auth.grants import load_actor
 from auth.models import User
 from auth.policy import Action, Actor, authorize
 from catalog import service
 from catalog.models import Dataset, Resource
-from portal.actors import ANONYMOUS_ACTOR, actor_for
 from portal.errors import NotAuthenticated
 from portal.settings import Settings
 from storage import Storage
@@ -107,7 +107,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def current_actor(session: SessionDep, user: OptionalUser) -> Actor:
     """What the policy needs to know of the caller."""
-    return ANONYMOUS_ACTOR if user is None else actor_for(session, user)
+    return load_actor(session, user=user)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
