@@ -295,7 +295,7 @@ def run(
     if direct is not None:
         q = SearchQuery(**base, sort=direct[0], order=direct[1], limit=rows, offset=start)
         result = search(session, q)
-        datasets = service.get_datasets(h.dataset_id for h in result.items)
+        datasets = service.get_datasets(session, (h.dataset_id for h in result.items))
         return Found(result.total, datasets, result.facets)
     hits: list[SearchHit] = []
     offset = 0
@@ -309,7 +309,7 @@ def run(
     ids = [h.dataset_id for h in hits]
     datasets: list[Dataset] = []
     for i in range(0, len(ids), 500):
-        datasets.extend(service.get_datasets(ids[i : i + 500]))
+        datasets.extend(service.get_datasets(session, ids[i : i + 500]))
     datasets = [d for d in datasets if all(t(d) for t in plan.tests)]
     _sort(datasets, plan.sort)
     counted = (
