@@ -5,13 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from auth.grants import active_grant_for, consume
 from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
 from auth import audit
-from auth.models import User
+from auth.errors import TokenInvalid
+from auth.grants import (
+    Grant,
+    GrantExpired,
+    GrantRevoked,
+    GrantState,
+    GrantSuspended,
+    active_grant_for,
+    consume,
+    load_actor,
+    require_grant,
+)
+from auth.models import User, as_utc
 from auth.policy import Action, Actor, authorize, decide
 from catalog import service
 from catalog.models import Dataset, ResourceVersion
@@ -51,8 +62,13 @@ def authorize_file_access(
     action: Action,
     object_id: str,
     count: bool = True,
+    grant_id: uuid.UUID | None = None,
 ) -> None:
-    """Decide one file action (download, preview, query), consume grant quota, and audit it."""
+    """Decide one file action (download, preview, query), consume grant quota, and audit it.
+
+    `grant_id` (from a signed download link) names the grant to spend; otherwise the caller's
+    active grant on the dataset is used.
+    """
     authorize(actor, Action.DATASET_VIEW, dataset)
     decision = decide(actor, action, dataset)
     actor_name = user.name if user else ""
@@ -78,11 +94,13 @@ def authorize_file_access(
         and not actor.is_insider(dataset.owner_org_id)
     ):
         now = datetime.now(UTC)
-        grant = active_grant_for(session, user_id=actor.user_id, dataset_id=dataset.id, now=now)
-        if grant is not None:
+        if grant_id is None:
+            grant = active_grant_for(session, user_id=actor.user_id, dataset_id=dataset.id, now=now)
+            grant_id = grant.id if grant is not None else None
+        if grant_id is not None:
             kind = "query" if action == Action.RESOURCE_QUERY else "download"
-            consume(session, grant_id=grant.id, kind=kind, now=now)
-            detail["grant"] = str(grant.id)
+            consume(session, grant_id=grant_id, kind=kind, now=now)
+            detail["grant"] = str(grant_id)
     audit.record(
         session,
         action=str(action),
@@ -96,6 +114,33 @@ def authorize_file_access(
     )
 
 
+def _check_link_grant(grant: Grant) -> None:
+    """Raise why a link's grant cannot be used now (revoked, suspended, expired)."""
+    now = datetime.now(UTC)
+    if grant.state == GrantState.REVOKED.value:
+        raise GrantRevoked(grant.id, grant.revoke_reason)
+    if grant.state == GrantState.SUSPENDED.value:
+        raise GrantSuspended(grant.id, grant.suspension_cause or "")
+    start, end = as_utc(grant.valid_from), as_utc(grant.valid_to)
+    if grant.state != GrantState.ACTIVE.value or start is None or end is None or not start <= now < end:
+        raise GrantExpired(grant.id)
+
+
+def link_caller(
+    session: Session, settings: Settings, token: str, *, resource_id: uuid.UUID
+) -> tuple[User, Actor, uuid.UUID | None]:
+    """The user a signed download link acts for, and its grant, which must still be usable now."""
+    from auth.tokens import verify_download_token
+
+    claims = verify_download_token(settings.auth, token, resource_id=resource_id)
+    user = session.get(User, claims.user_id)
+    if user is None or user.state != "active":
+        raise TokenInvalid("the link's account no longer exists or is disabled / 链接所属账号不可用")
+    if claims.grant_id is not None:
+        _check_link_grant(require_grant(session, claims.grant_id))
+    return user, load_actor(session, user=user), claims.grant_id
+
+
 def download(
     request: Request,
     session: Session,
@@ -107,7 +152,16 @@ def download(
     resource_id: uuid.UUID,
     version: int | None = None,
 ) -> Response:
-    """Serve one resource file to a caller the policy allows, counted and audited."""
+    """Serve one resource file to a caller the policy allows, counted and audited.
+
+    With `?token=` (a signed link from POST /resources/{id}/download-link) the request acts as the
+    link's user under the link's grant; policy and grant are checked again now, so a revoked or
+    expired grant stops the link at once.
+    """
+    grant_id = None
+    token = request.query_params.get("token")
+    if token:
+        user, actor, grant_id = link_caller(session, settings, token, resource_id=resource_id)
     resource = service.require_resource(session, resource_id)
     dataset = service.require_dataset(session, resource.dataset_id)
     first = _is_first_request(request)
@@ -120,6 +174,7 @@ def download(
         action=Action.RESOURCE_DOWNLOAD,
         object_id=str(resource.id),
         count=first,
+        grant_id=grant_id,
     )
     found = service.require_version(session, resource, version)
     if first:
