@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from portal import api_v1, ckan, health, pages
+from portal import api_v1, ckan, dcat, health, pages
 from portal.database import make_engine
 from portal.errors import install_v1_handlers
 from portal.settings import Settings, get_settings
@@ -28,5 +28,6 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(health.router)
     app.include_router(api_v1.router)
     app.include_router(ckan.router)
+    dcat.install(app)
     pages.install(app)
     return app
