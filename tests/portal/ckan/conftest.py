@@ -55,17 +55,26 @@ def populate(engine: Engine) -> Catalog:
         editor = make_user(s, name="editor", email="editor@example.org", org=jtt)
         outsider = make_user(s, name="outsider", email="outsider@example.org", org=other)
         bus = make_dataset(
-            s, jtt, name="bus-lines", title="公交线路", tags=["公交", "交通"], domain="transport",
+            s,
+            jtt,
+            name="bus-lines",
+            title="公交线路",
+            tags=["公交", "交通"],
+            domain="transport",
             license_id="cc-by",
         )
         service.create_resource(
-            s, actor_id=None, dataset=bus,
+            s,
+            actor_id=None,
+            dataset=bus,
             data=ResourceCreate(name="线路表", format="csv", url="https://example.org/bus.csv"),
         )
         publish(s, bus)
         taxi = make_dataset(s, jtt, name="taxi-trips", title="出租车行程", tags=["交通"], domain="transport")
         service.create_resource(
-            s, actor_id=None, dataset=taxi,
+            s,
+            actor_id=None,
+            dataset=taxi,
             data=ResourceCreate(name="trips", format="json", url="https://example.org/t.json"),
         )
         publish(s, taxi)

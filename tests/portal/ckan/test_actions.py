@@ -6,7 +6,6 @@ import hashlib
 import json
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.portal.ckan.conftest import Catalog
@@ -14,13 +13,17 @@ from tests.portal.ckan.conftest import Catalog
 A = "/api/3/action/"
 
 
-def _get(client: TestClient, action: str, token: str | None = None, /, **params: Any) -> tuple[int, dict[str, Any]]:
+def _get(
+    client: TestClient, action: str, token: str | None = None, /, **params: Any
+) -> tuple[int, dict[str, Any]]:
     headers = {"Authorization": token} if token else {}
     r = client.get(A + action, params=params, headers=headers, follow_redirects=False)
     return r.status_code, r.json()
 
 
-def _post(client: TestClient, action: str, token: str | None = None, /, **data: Any) -> tuple[int, dict[str, Any]]:
+def _post(
+    client: TestClient, action: str, token: str | None = None, /, **data: Any
+) -> tuple[int, dict[str, Any]]:
     headers = {"X-CKAN-API-Key": token} if token else {}
     r = client.post(A + action, json=data, headers=headers, follow_redirects=False)
     return r.status_code, r.json()
@@ -45,31 +48,41 @@ def test_envelope_and_both_prefixes_without_redirects(ckan_client: tuple[TestCli
     assert status == 200 and "fq" in body["result"]
 
 
-@pytest.mark.parametrize(
-    ("method", "action", "data", "status", "kind"),
-    [
-        ("get", "no_such_action", {}, 400, "Bad request - Action name not known"),
-        ("get", "package_show", {"id": "nope"}, 404, "Not Found Error"),
-        ("get", "package_show", {}, 409, "Validation Error"),
-        ("get", "package_search", {"fq": "-tags:x"}, 400, "Search Query Error"),
-        ("get", "package_search", {"sort": "bogus desc"}, 400, "Search Query Error"),
-        ("get", "package_search", {"fq": "metadata_modified:[yesterday TO *]"}, 400, "Search Query Error"),
-        ("get", "package_search", {"rows": "many"}, 409, "Validation Error"),
-        ("post", "package_create", {"name": "x-y", "owner_org": "jtt"}, 403, "Authorization Error"),
-        ("get", "package_create", {"name": "x-y"}, 400, "Bad request - JSON Error"),
-        ("get", "datastore_search", {"resource_id": "00000000-0000-0000-0000-000000000000"}, 404, "Not Found Error"),
-    ],
-)
-def test_error_shapes_and_status_codes(
-    ckan_client: tuple[TestClient, Catalog], method: str, action: str, data: dict[str, str], status: int, kind: str
-) -> None:
+ERROR_CASES: list[tuple[str, str, dict[str, str], int, str]] = [
+    ("get", "no_such_action", {}, 400, "Bad request - Action name not known"),
+    ("get", "package_show", {"id": "nope"}, 404, "Not Found Error"),
+    ("get", "package_show", {}, 409, "Validation Error"),
+    ("get", "package_search", {"fq": "-tags:x"}, 400, "Search Query Error"),
+    ("get", "package_search", {"fq": "license_id:x OR tags:y"}, 400, "Search Query Error"),
+    ("get", "package_search", {"fq": "nosuchfield:x"}, 400, "Search Query Error"),
+    ("get", "package_search", {"sort": "bogus desc"}, 400, "Search Query Error"),
+    ("get", "package_search", {"fq": "metadata_modified:[yesterday TO *]"}, 400, "Search Query Error"),
+    ("get", "package_search", {"rows": "many"}, 409, "Validation Error"),
+    ("post", "package_create", {"name": "x-y", "owner_org": "jtt"}, 403, "Authorization Error"),
+    ("get", "package_create", {"name": "x-y"}, 400, "Bad request - JSON Error"),
+    (
+        "get",
+        "datastore_search",
+        {"resource_id": "00000000-0000-0000-0000-000000000000"},
+        404,
+        "Not Found Error",
+    ),
+]
+
+
+def test_error_shapes_and_status_codes(ckan_client: tuple[TestClient, Catalog]) -> None:
     client, _cat = ckan_client
-    got, body = (_get if method == "get" else _post)(client, action, **data)
-    assert got == status, body
-    assert body["success"] is False
-    assert body["error"]["__type"] == kind
-    assert body["error"]["message"]
-    assert body["help"].endswith(f"help_show?name={action}")
+    public_res = _get(client, "package_show", id="bus-lines")[1]["result"]["resources"][0]["id"]
+    cases = [*ERROR_CASES, ("get", "datastore_search", {"resource_id": public_res}, 404, "Not Found Error")]
+    for method, action, data, status, kind in cases:
+        got, body = (_get if method == "get" else _post)(client, action, **data)
+        assert got == status, (action, data, body)
+        assert body["success"] is False
+        assert body["error"]["__type"] == kind
+        assert body["error"]["message"]
+        assert body["help"].endswith(f"help_show?name={action}")
+    message = _get(client, "datastore_search", resource_id=public_res)[1]["error"]["message"]
+    assert "datastore is not enabled for this resource" in message
 
 
 def test_not_json_object_is_a_bad_request(ckan_client: tuple[TestClient, Catalog]) -> None:
@@ -88,7 +101,9 @@ def test_validation_error_names_the_fields(ckan_client: tuple[TestClient, Catalo
     assert status == 409 and "name" in body["error"]
     status, body = _post(client, "package_create", cat.editor, name="no-org")
     assert status == 409 and "owner_org" in body["error"]
-    status, body = _post(client, "package_create", cat.editor, name="bad-open", owner_org="jtt", open_type="maybe")
+    status, body = _post(
+        client, "package_create", cat.editor, name="bad-open", owner_org="jtt", open_type="maybe"
+    )
     assert status == 409 and "open_type" in body["error"]
 
 
@@ -117,10 +132,16 @@ def test_package_dict_fields_and_types(ckan_client: tuple[TestClient, Catalog]) 
     assert pkg["num_resources"] == 1 and pkg["num_tags"] == 2
     assert [t["name"] for t in pkg["tags"]] == ["公交", "交通"]
     assert pkg["license_id"] == "cc-by" and pkg["license_title"].startswith("Creative Commons")
-    assert pkg["grade"] == "general_1" and pkg["open_type"] == "unconditional" and pkg["domain"] == "transport"
+    assert (
+        pkg["grade"] == "general_1" and pkg["open_type"] == "unconditional" and pkg["domain"] == "transport"
+    )
     assert "T" in pkg["metadata_modified"] and not pkg["metadata_modified"].endswith(("Z", "+00:00"))
     res = pkg["resources"][0]
-    assert res["package_id"] == pkg["id"] and res["format"] == "CSV" and res["url"] == "https://example.org/bus.csv"
+    assert (
+        res["package_id"] == pkg["id"]
+        and res["format"] == "CSV"
+        and res["url"] == "https://example.org/bus.csv"
+    )
     assert res["url_type"] is None and res["position"] == 0
     assert _get(client, "resource_show", id=res["id"])[1]["result"]["id"] == res["id"]
     assert pkg["groups"][0]["name"] == "transport"
@@ -148,7 +169,10 @@ def test_fq_field_queries_and_facets(ckan_client: tuple[TestClient, Catalog]) ->
         assert _names(body) == expected, fq
         assert body["result"]["count"] == len(expected)
     status, body = _get(
-        client, "package_search", q="*:*", **{"facet.field": json.dumps(["organization", "tags", "res_format"])}
+        client,
+        "package_search",
+        q="*:*",
+        **{"facet.field": json.dumps(["organization", "tags", "res_format"])},
     )
     result = body["result"]
     assert result["facets"]["organization"] == {"jtt": 2, "gat": 1}
@@ -158,7 +182,10 @@ def test_fq_field_queries_and_facets(ckan_client: tuple[TestClient, Catalog]) ->
     assert result["search_facets"]["res_format"]["title"] == "res_format"
     # facets count the whole filtered set, also on the post-filtered path
     status, body = _get(
-        client, "package_search", fq="metadata_modified:[2000-01-01T00:00:00Z TO *]", rows=1,
+        client,
+        "package_search",
+        fq="metadata_modified:[2000-01-01T00:00:00Z TO *]",
+        rows=1,
         **{"facet.field": '["organization"]', "facet.limit": "1"},
     )
     assert body["result"]["facets"]["organization"] == {"jtt": 2}
@@ -232,7 +259,9 @@ def test_create_show_round_trip_and_publication_rights(ckan_client: tuple[TestCl
         "private": False,
         "unknown_scalar": "kept",
         "unknown_nested": {"dropped": True},
-        "resources": [{"name": "清单", "url": "https://example.org/r.csv", "format": "CSV", "description": "d"}],
+        "resources": [
+            {"name": "清单", "url": "https://example.org/r.csv", "format": "CSV", "description": "d"}
+        ],
     }
     # An editor may create but not publish: the package is a draft.
     status, body = _post(client, "package_create", cat.editor, **pkg)
@@ -241,23 +270,45 @@ def test_create_show_round_trip_and_publication_rights(ckan_client: tuple[TestCl
     assert created["private"] is True and created["status"] == "draft"
     shown = _get(client, "package_show", cat.editor, id="road-works")[1]["result"]
     assert shown == created
-    for key in ("name", "title", "notes", "license_id", "author", "author_email", "maintainer", "maintainer_email",
-                "url", "version", "grade", "open_type", "update_frequency", "spatial", "temporal_start",
-                "temporal_end"):
+    for key in (
+        "name",
+        "title",
+        "notes",
+        "license_id",
+        "author",
+        "author_email",
+        "maintainer",
+        "maintainer_email",
+        "url",
+        "version",
+        "grade",
+        "open_type",
+        "update_frequency",
+        "spatial",
+        "temporal_start",
+        "temporal_end",
+    ):
         assert shown[key] == pkg[key], key
     assert [t["name"] for t in shown["tags"]] == ["道路", "施工"]
     extras = {e["key"]: e["value"] for e in shown["extras"]}
     assert extras == {"source": "交通厅", "a-key": "1", "unknown_scalar": "kept"}
     assert [e["key"] for e in shown["extras"]] == sorted(extras)
     res = shown["resources"][0]
-    assert (res["name"], res["url"], res["format"], res["description"]) == ("清单", "https://example.org/r.csv", "CSV", "d")
+    assert (res["name"], res["url"], res["format"], res["description"]) == (
+        "清单",
+        "https://example.org/r.csv",
+        "CSV",
+        "d",
+    )
     # The org admin's private=false publishes (grade confirmed in the same call).
     status, body = _post(client, "package_create", cat.admin, **{**pkg, "name": "road-works-2"})
     assert status == 200 and body["result"]["private"] is False and body["result"]["state"] == "active"
     assert body["result"]["grade_confirmed"] is True
     assert _get(client, "package_show", id="road-works-2")[0] == 200
     # ... but not when the grade forbids the open type.
-    status, body = _post(client, "package_create", cat.admin, **{**pkg, "name": "road-works-3", "grade": "general_4"})
+    status, body = _post(
+        client, "package_create", cat.admin, **{**pkg, "name": "road-works-3", "grade": "general_4"}
+    )
     assert status == 200 and body["result"]["private"] is True
     # Outsiders may not create in another agency; read-only tokens may not write.
     assert _post(client, "package_create", cat.outsider, **{**pkg, "name": "road-works-4"})[0] == 403
@@ -269,7 +320,9 @@ def test_update_patch_delete(ckan_client: tuple[TestClient, Catalog]) -> None:
     client, cat = ckan_client
     status, body = _post(client, "package_patch", cat.editor, id="bus-lines", notes="新说明")
     assert status == 200 and body["result"]["notes"] == "新说明" and body["result"]["title"] == "公交线路"
-    assert [t["name"] for t in body["result"]["tags"]] == ["公交", "交通"] and body["result"]["num_resources"] == 1
+    assert [t["name"] for t in body["result"]["tags"]] == ["公交", "交通"] and body["result"][
+        "num_resources"
+    ] == 1
     full = body["result"]
     full["title"] = "公交线路（新）"
     full["resources"].append({"name": "第二个", "url": "https://example.org/2.csv", "format": "CSV"})
@@ -278,8 +331,14 @@ def test_update_patch_delete(ckan_client: tuple[TestClient, Catalog]) -> None:
     assert body["result"]["title"] == "公交线路（新）" and body["result"]["num_resources"] == 2
     assert body["result"]["resources"][0]["id"] == full["resources"][0]["id"]  # kept in place
     # package_update replaces: tags left out are gone, resources given replace the list.
-    status, body = _post(client, "package_update", cat.editor, id="bus-lines", title="只剩标题",
-                         resources=[{"name": "only", "url": "https://example.org/o.csv"}])
+    status, body = _post(
+        client,
+        "package_update",
+        cat.editor,
+        id="bus-lines",
+        title="只剩标题",
+        resources=[{"name": "only", "url": "https://example.org/o.csv"}],
+    )
     assert body["result"]["tags"] == [] and [r["name"] for r in body["result"]["resources"]] == ["only"]
     assert _post(client, "package_patch", cat.outsider, id="bus-lines", notes="x")[0] == 403
     assert _post(client, "package_patch", cat.outsider, id=cat.draft, notes="x")[0] == 404
@@ -311,7 +370,11 @@ def test_resource_upload_download_update_delete(ckan_client: tuple[TestClient, C
     download = client.get(res["url"].split("8000", 1)[-1])
     assert download.status_code == 200 and download.content == body
     status, patched = _post(client, "resource_patch", cat.editor, id=res["id"], description="说明")
-    assert status == 200 and patched["result"]["description"] == "说明" and patched["result"]["url_type"] == "upload"
+    assert (
+        status == 200
+        and patched["result"]["description"] == "说明"
+        and patched["result"]["url_type"] == "upload"
+    )
     r = client.post(
         A + "resource_update",
         data={"id": res["id"], "name": "上传表v2"},
@@ -329,15 +392,33 @@ def test_orgs_members_and_tokens(ckan_client: tuple[TestClient, Catalog]) -> Non
     client, cat = ckan_client
     assert _post(client, "organization_create", cat.editor, name="new-org", title="新机构")[0] == 403
     oid = "11111111-2222-3333-4444-555555555555"
-    status, body = _post(client, "organization_create", cat.sysadmin, name="new-org", title="新机构", id=oid,
-                         image_url="http://x/logo.png", description="说明")
+    status, body = _post(
+        client,
+        "organization_create",
+        cat.sysadmin,
+        name="new-org",
+        title="新机构",
+        id=oid,
+        image_url="http://x/logo.png",
+        description="说明",
+    )
     assert status == 200 and body["result"]["id"] == oid and body["result"]["description"] == "说明"
     assert _post(client, "organization_create", cat.sysadmin, name="new-org")[0] == 409
-    assert _post(client, "organization_member_create", cat.editor, id="jtt", username="outsider", role="editor")[0] == 403
-    status, body = _post(client, "organization_member_create", cat.admin, id="jtt", username="outsider", role="editor")
+    assert (
+        _post(client, "organization_member_create", cat.editor, id="jtt", username="outsider", role="editor")[
+            0
+        ]
+        == 403
+    )
+    status, body = _post(
+        client, "organization_member_create", cat.admin, id="jtt", username="outsider", role="editor"
+    )
     assert status == 200 and body["result"]["capacity"] == "editor"
     assert _get(client, "package_show", cat.outsider, id=cat.draft)[0] == 200  # now an insider
-    assert _post(client, "organization_member_create", cat.admin, id="jtt", username="outsider", role="boss")[0] == 409
+    assert (
+        _post(client, "organization_member_create", cat.admin, id="jtt", username="outsider", role="boss")[0]
+        == 409
+    )
     status, body = _post(client, "api_token_create", cat.editor, user="editor", name="ci")
     token = body["result"]["token"]
     assert status == 200 and _get(client, "package_show", token, id=cat.draft)[0] == 200
