@@ -192,9 +192,9 @@ def test_export_csv(session: Session) -> None:
 
 
 def plant(session: Session) -> None:
-    """Two weeks of ordinary downloads, then one day with a spike, denials and a revoked token."""
+    """A week of ordinary downloads, then one day with a spike, denials and a revoked token."""
     window_start = NOW - timedelta(days=1)
-    for day in range(1, 15):
+    for day in range(1, 8):
         base = window_start - timedelta(days=day) + timedelta(hours=1)
         for k in range(3):  # everyone downloads about 3 files a day
             for actor, name in ((ALICE, "alice"), (BOB, "bob")):
@@ -205,7 +205,7 @@ def plant(session: Session) -> None:
                     actor_name=name,
                     at=base + timedelta(minutes=k),
                 )
-        for k in range(30):  # carol is a heavy but steady user: 30 a day
+        for k in range(14):  # carol is a heavy but steady user: 14 a day
             audit.record(
                 session,
                 action="resource.download",
@@ -213,7 +213,7 @@ def plant(session: Session) -> None:
                 actor_name="carol",
                 at=base + timedelta(seconds=k),
             )
-    for k in range(120):  # bob suddenly downloads 120 files
+    for k in range(60):  # bob suddenly downloads 60 files
         audit.record(
             session,
             action="resource.download",
@@ -229,7 +229,7 @@ def plant(session: Session) -> None:
             actor_name="alice",
             at=window_start + timedelta(hours=k),
         )
-    for k in range(100):  # carol: 100 is heavy, but not five times her usual 30
+    for k in range(60):  # carol: 60 is many, but not five times her usual 14
         audit.record(
             session,
             action="resource.download",
@@ -274,7 +274,7 @@ def plant(session: Session) -> None:
         at=NOW - timedelta(minutes=30),
     )
     # Old events outside the window are not reported again.
-    for k in range(20):
+    for k in range(12):
         audit.record(
             session,
             action="dataset.view",
@@ -288,13 +288,13 @@ def plant(session: Session) -> None:
 def test_anomalies_on_planted_data(session: Session) -> None:
     plant(session)
     found = audit.anomalies(
-        session, now=NOW, window=timedelta(days=1), baseline_days=14, min_downloads=50, min_denials=10
+        session, now=NOW, window=timedelta(days=1), baseline_days=7, min_downloads=50, min_denials=10
     )
     by_kind: dict[str, list[audit.Anomaly]] = {}
     for a in found:
         by_kind.setdefault(a.kind, []).append(a)
     spikes = by_kind["download_spike"]
-    assert [(a.actor_id, a.count) for a in spikes] == [(BOB, 120)]
+    assert [(a.actor_id, a.count) for a in spikes] == [(BOB, 60)]
     assert spikes[0].detail["daily_median"] == 3
     denials = {(a.actor_id, tuple(a.detail["client_addrs"])): a.count for a in by_kind["repeated_denials"]}
     assert denials == {(DAVE, ("198.51.100.7",)): 12, (None, ("192.0.2.66",)): 15}
@@ -303,6 +303,5 @@ def test_anomalies_on_planted_data(session: Session) -> None:
     assert audit.verify_chain(session) is None
     # A quiet day earlier (with the same baseline length) shows nothing.
     assert (
-        audit.anomalies(session, now=NOW - timedelta(days=5), window=timedelta(days=1), baseline_days=14)
-        == []
+        audit.anomalies(session, now=NOW - timedelta(days=5), window=timedelta(days=1), baseline_days=7) == []
     )
