@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "catalog.models",
     "catalog.search.index",
     "catalog.registration",
+    "catalog.exchange.models",
 )
 
 
