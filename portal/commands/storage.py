@@ -80,7 +80,7 @@ def fsck(
         "staging": "staging uploads / 暂存区",
         "repair": "repairing / 修复",
     }
-    with open_runtime(migrate=True) as rt, Session(rt.engine) as session:
+    with open_runtime() as rt, Session(rt.engine) as session:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
             tasks: dict[str, Any] = {}
