@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from portal import api_v1, ckan, dcat, health, pages
 from portal.database import make_engine
 from portal.errors import install_v1_handlers
+from portal.sessions import SessionMiddleware
 from portal.settings import Settings, get_settings
 from storage import Storage, open_storage
 
@@ -30,4 +31,5 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(ckan.router)
     dcat.install(app)
     pages.install(app)
+    app.add_middleware(SessionMiddleware)
     return app
