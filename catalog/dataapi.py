@@ -218,7 +218,11 @@ def _cursor() -> duckdb.DuckDBPyConnection:
 
             _db = duckdb.connect(
                 ":memory:",
-                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+                config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    "preserve_insertion_order": True,  # file order is the default order of rows
+                },
             )
         return _db.cursor()
 
@@ -536,9 +540,16 @@ def _select_sql(plan: _Plan, *, count: bool = False, extra: int = 1) -> tuple[st
         where.append(_keyset_clause(plan.sort_keys, plan.keyset, params))
     selected = [c.expr for c in plan.output]
     selected += [c.expr for c, _desc in plan.sort_keys] + ["file_row_number"]
-    order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in _order_terms(plan.sort_keys))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT {', '.join(selected)} FROM {source}{clause} ORDER BY {order} LIMIT ?"
+    sql = f"SELECT {', '.join(selected)} FROM {source}{clause}"
+    if plan.sort_keys:
+        order = ", ".join(
+            f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in _order_terms(plan.sort_keys)
+        )
+        sql += f" ORDER BY {order}"
+    # Without a sort the rows come in file order (preserve_insertion_order), so the scan can stop
+    # at the limit instead of sorting every match by row number.
+    sql += " LIMIT ?"
     params.append(plan.limit + extra)  # one row more than asked tells whether another page follows
     if plan.keyset is None and plan.offset:
         sql += " OFFSET ?"

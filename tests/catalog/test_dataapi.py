@@ -301,3 +301,25 @@ def test_s3_tables_are_cached_once_and_refreshed_when_replaced(
     assert second != first and not first.exists()
     assert run(second, include_total=True).total == 10
     assert sorted(p.name for p in cache.iterdir()) == [second.name]  # no temp files left
+
+
+def test_without_a_sort_rows_come_in_file_order_across_row_groups(tmp_path: Path) -> None:
+    path = tmp_path / "big.parquet"
+    n = 60_000
+    pq.write_table(
+        pa.table({"n": pa.array(range(n), pa.int64()), "even": [i % 2 == 0 for i in range(n)]}),
+        path,
+        row_group_size=2_000,
+    )
+    got = dataapi.run_query(path, DataQuery(filters={"even": True}, limit=10_000, fields=["n"]))
+    assert [r["n"] for r in got.records] == list(range(0, 20_000, 2))
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = dataapi.run_query(
+            path, DataQuery(filters={"even": False}, limit=9_000, cursor=cursor, fields=["n"])
+        )
+        seen += [r["n"] for r in page.records]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == list(range(1, n, 2))
