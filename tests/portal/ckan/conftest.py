@@ -123,7 +123,9 @@ def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     settings = make_settings(db_url, tmp_path, base_url=url)
     app = create_app(settings, storage=LocalStorage(tmp_path / "objects"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -135,5 +137,6 @@ def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         yield LiveServer(url=url, engine=app.state.engine)
     finally:
         server.should_exit = True
-        thread.join(10)
+        server.force_exit = True  # do not wait for idle keep-alive clients
+        thread.join(5)
         app.state.engine.dispose()
