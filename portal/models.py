@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "auth.inbox",
     "catalog.models",
     "catalog.search.index",
+    "catalog.harvest.models",
     "catalog.feedback",
     "catalog.registration",
     "catalog.exchange.models",
