@@ -5,7 +5,14 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-_hasher = PasswordHasher()
+_default = PasswordHasher()
+# argon2-cffi's recommended parameters: what production uses unless configure_hasher() says otherwise.
+DEFAULT_PARAMETERS = {
+    "time_cost": _default.time_cost,
+    "memory_cost_kib": _default.memory_cost,
+    "parallelism": _default.parallelism,
+}
+_hasher = _default
 # A real hash to verify against when the account does not exist, so timing does not reveal it.
 _DUMMY_HASH = _hasher.hash("dataledger-dummy-password")
 

@@ -293,3 +293,43 @@ def _score(
     dataset.quality_score = result.overall
     session.add_all([version, dataset])
     session.flush()
+
+
+def job_for_version(session: Session, version_id: uuid.UUID) -> QualityJob | None:
+    """The newest quality job of a version, or None."""
+    stmt = select(QualityJob).where(QualityJob.version_id == version_id)
+    return session.exec(stmt.order_by(col(QualityJob.created_at).desc())).first()
+
+
+def overdue_datasets(
+    session: Session, *, now: datetime, owner_org_id: uuid.UUID | None = None
+) -> list[Dataset]:
+    """Published datasets whose data is older than their declared update frequency allows."""
+    from quality.scoring import is_overdue
+
+    stmt = select(Dataset).where(Dataset.status == "published")
+    if owner_org_id is not None:
+        stmt = stmt.where(Dataset.owner_org_id == owner_org_id)
+    return [
+        d
+        for d in session.exec(stmt.order_by(Dataset.name))
+        if is_overdue(d.data_updated_at or d.created_at, d.update_frequency, now)
+    ]
+
+
+def refresh_timeliness(session: Session, *, now: datetime) -> int:
+    """Rescore every checked version for the time that has passed; overdue data scores lower."""
+    from quality.checks import CheckReport
+
+    changed = 0
+    stmt = select(ResourceVersion).where(col(ResourceVersion.quality_report).is_not(None))
+    for version in session.exec(stmt):
+        resource = session.get(Resource, version.resource_id)
+        dataset = session.get(Dataset, resource.dataset_id) if resource else None
+        if dataset is None or resource is None or not version.quality_report:
+            continue
+        check = CheckReport.model_validate(version.quality_report["checks"])
+        old = version.quality_score
+        _score(session, dataset, resource, version, check, now=now)
+        changed += int(old != version.quality_score)
+    return changed

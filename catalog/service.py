@@ -27,6 +27,25 @@ from catalog.search.index import SearchDocument
 from storage import STAGING_PREFIX, Storage, make_key
 from storage.errors import ObjectTooLarge
 
+# A file in one of these states keeps its dataset from being published.
+BLOCKING_QUALITY = frozenset({"blocked", "unreadable"})
+
+
+def set_table_schema(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, schema: dict[str, object]
+) -> Dataset:
+    """Declare the dataset's table schema (validated by quality.schema) and record it in the ledger."""
+    from quality.schema import parse_schema
+
+    parsed = parse_schema(schema)
+    before = ledger.snapshot(dataset)
+    dataset.table_schema = parsed.model_dump(mode="json")
+    dataset.updated_at = utcnow()
+    session.add(dataset)
+    ledger.append(session, actor_id=actor_id, action="dataset.schema", subject=dataset, before=before)
+    session.flush()
+    return dataset
+
 
 def get_organization_by_name(session: Session, name: str) -> Organization | None:
     """The organization with this name, or None."""
@@ -158,6 +177,16 @@ def publish_dataset(session: Session, *, actor_id: uuid.UUID | None, dataset: Da
     if not grading.grade_allows_open_type(dataset.grade, dataset.open_type):
         raise InvalidState(
             f"grade {dataset.grade} does not allow open type {dataset.open_type} / 该分级不允许此开放属性"
+        )
+    blocked = [
+        f"{resource.name} (v{version.version})"
+        for resource in list_resources(session, dataset)
+        for version in list_versions(session, resource)[:1]
+        if version.quality_status in BLOCKING_QUALITY
+    ]
+    if blocked:
+        raise InvalidState(
+            "critical quality rules fail in " + ", ".join(blocked) + " / 存在未通过的关键质量规则，不能发布"
         )
     return set_dataset_status(session, actor_id=actor_id, dataset=dataset, status="published")
 
@@ -359,7 +388,9 @@ def organizations_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid
     return {o.id: o for o in session.exec(select(Organization).where(col(Organization.id).in_(wanted)))}
 
 
-def resources_by_dataset(session: Session, dataset_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Resource]]:
+def resources_by_dataset(
+    session: Session, dataset_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Resource]]:
     """Active resources of many datasets, in their order, in one query."""
     wanted = list(set(dataset_ids))
     out: dict[uuid.UUID, list[Resource]] = {i: [] for i in wanted}
@@ -409,7 +440,11 @@ def count_facets_of(
 
 
 def create_organization_with_id(
-    session: Session, *, actor_id: uuid.UUID | None, data: OrganizationCreate, organization_id: uuid.UUID | None
+    session: Session,
+    *,
+    actor_id: uuid.UUID | None,
+    data: OrganizationCreate,
+    organization_id: uuid.UUID | None,
 ) -> Organization:
     """Register an organization, keeping the id it has elsewhere (harvested catalogs) when free."""
     if organization_id is None or session.get(Organization, organization_id) is not None:
@@ -476,7 +511,9 @@ def create_dataset_with_resources(
     update_fields: dict[str, object] = {"owner_org_id": org.id, "created_by": actor_id, "status": "draft"}
     if dataset_id is not None and session.get(Dataset, dataset_id) is None:
         update_fields["id"] = dataset_id
-    dataset = Dataset.model_validate(data.model_dump(mode="json", exclude={"owner_org"}), update=update_fields)
+    dataset = Dataset.model_validate(
+        data.model_dump(mode="json", exclude={"owner_org"}), update=update_fields
+    )
     dataset.temporal_start, dataset.temporal_end = data.temporal_start, data.temporal_end
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action="dataset.create", subject=dataset)
@@ -512,7 +549,9 @@ def update_dataset_with_resources(
         for position, (rid, spec) in enumerate(resources):
             current = existing.get(rid) if rid is not None else None
             if current is None:
-                _add_resource(session, actor_id=actor_id, dataset=dataset, spec=(rid, spec), position=position)
+                _add_resource(
+                    session, actor_id=actor_id, dataset=dataset, spec=(rid, spec), position=position
+                )
                 continue
             kept.add(current.id)
             _change_resource(session, actor_id=actor_id, dataset=dataset, resource=current, data=spec)
@@ -530,7 +569,12 @@ def update_dataset_with_resources(
 
 
 def _change_resource(
-    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, resource: Resource, data: ResourceCreate
+    session: Session,
+    *,
+    actor_id: uuid.UUID | None,
+    dataset: Dataset,
+    resource: Resource,
+    data: ResourceCreate,
 ) -> None:
     before = ledger.snapshot(resource)
     resource.name, resource.description = data.name, data.description
@@ -542,16 +586,25 @@ def _change_resource(
     session.add(resource)
     if before != ledger.snapshot(resource):
         ledger.append(
-            session, actor_id=actor_id, action="resource.update", subject=resource, before=before, dataset=dataset
+            session,
+            actor_id=actor_id,
+            action="resource.update",
+            subject=resource,
+            before=before,
+            dataset=dataset,
         )
 
 
-def _remove_resource(session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, resource: Resource) -> None:
+def _remove_resource(
+    session: Session, *, actor_id: uuid.UUID | None, dataset: Dataset, resource: Resource
+) -> None:
     before = ledger.snapshot(resource)
     resource.state = "deleted"
     resource.updated_at = utcnow()
     session.add(resource)
-    ledger.append(session, actor_id=actor_id, action="resource.delete", subject=resource, before=before, dataset=dataset)
+    ledger.append(
+        session, actor_id=actor_id, action="resource.delete", subject=resource, before=before, dataset=dataset
+    )
 
 
 def update_resource(
@@ -587,7 +640,9 @@ def create_resource_with_file(
     max_size: int | None = None,
 ) -> ResourceVersion:
     """Add a file resource to a dataset and stream its first version into storage."""
-    resource = create_resource(session, actor_id=actor_id, dataset=dataset, data=data.model_copy(update={"url": ""}))
+    resource = create_resource(
+        session, actor_id=actor_id, dataset=dataset, data=data.model_copy(update={"url": ""})
+    )
     return upload_resource_file(
         session,
         storage,

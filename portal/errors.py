@@ -65,7 +65,7 @@ V1_STATUS: list[tuple[type[Exception], int]] = [
     (se.ObjectTooLarge, 413),
     (se.InvalidKey, 400),
     (se.StorageUnavailable, 503),
-    (QualityError, 422),
+    (QualityError, 422),  # InvalidSchema and UnreadableFile among them
 ]
 
 

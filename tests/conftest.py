@@ -42,6 +42,16 @@ def create_schema(engine: Engine) -> None:
         upgrade(engine.url.render_as_string(False))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Real Argon2id with small parameters, so tests that make accounts stay fast."""
+    from auth import passwords
+
+    previous = passwords.configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    yield
+    passwords.restore_hasher(previous)
+
+
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     """The shared real-world test data folder."""

@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
-from portal.api_v1 import data, datasets, harvest, organizations, resources, session_tokens
+from portal.api_v1 import data, datasets, exchange, harvest, organizations, quality, resources, session_tokens
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(session_tokens.router)
 router.include_router(organizations.router)
 router.include_router(datasets.router)
 router.include_router(resources.router)
+router.include_router(quality.router)
 router.include_router(data.router)
+router.include_router(exchange.router)
 router.include_router(harvest.router)

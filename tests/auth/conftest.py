@@ -35,13 +35,13 @@ def _write_keypair(folder: Path, stem: str) -> tuple[Path, Path]:
     return private, public
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Real Argon2id with small parameters, so account tests stay fast (test_passwords keeps the defaults)."""
-    if request.module.__name__.endswith("test_passwords"):
+@pytest.fixture(autouse=True, scope="module")
+def production_password_hashing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """test_passwords checks the production Argon2 parameters; every other test uses cheap ones (tests/conftest.py)."""
+    if not request.module.__name__.endswith("test_passwords"):
         yield
         return
-    previous = passwords.configure_hasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    previous = passwords.configure_hasher(**passwords.DEFAULT_PARAMETERS)
     try:
         yield
     finally:
