@@ -107,11 +107,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _truncate_all(engine: Engine) -> None:
-    names = [t.name for t in SQLModel.metadata.sorted_tables]
-    if names:
-        with engine.begin() as conn:
-            conn.execute(sa.text("truncate " + ", ".join(f'"{n}"' for n in names) + " cascade"))
+def _empty_all_tables(engine: Engine) -> None:
+    """Delete every row, children first: on tiny tables far cheaper than TRUNCATE, which rewrites files."""
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -123,9 +124,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
     else:
         engine: Engine = request.getfixturevalue("pg_engine")
-        _truncate_all(engine)
+        _empty_all_tables(engine)
         yield engine.url.render_as_string(False)
-        _truncate_all(engine)
 
 
 @pytest.fixture
