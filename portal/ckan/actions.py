@@ -539,11 +539,54 @@ def help_show(ctx: Ctx, data: dict[str, Any]) -> str:
 
 @read_action
 def datastore_search(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
-    """Rows of a resource's table; answered only where the data API is installed."""
-    resource_id = _required(data, "resource_id", "id")
-    _visible_resource(ctx, resource_id)
-    # No data API (portal.dataapi / catalog.dataapi) exists yet; when it does, it answers here.
-    raise CkanNotFound("datastore is not enabled for this resource / 该资源未启用数据接口")
+    """Rows of a resource's table (filters, q, fields, sort, limit, offset), under the access policy."""
+    import json
+
+    from catalog import dataapi
+    from portal.downloads import authorize_file_access
+
+    resource, dataset = _visible_resource(ctx, _required(data, "resource_id", "id"))
+    if resource.kind != "file" or resource.latest_version == 0:
+        raise CkanNotFound("datastore is not enabled for this resource / 该资源未启用数据接口")
+    authorize_file_access(
+        ctx.session,
+        ctx.request,
+        actor=ctx.actor,
+        user=ctx.user,
+        dataset=dataset,
+        action=Action.RESOURCE_QUERY,
+        object_id=str(resource.id),
+    )
+    filters = data.get("filters") or {}
+    if isinstance(filters, str):
+        try:
+            filters = json.loads(filters)
+        except ValueError as exc:
+            raise CkanValidationError({"filters": ["not a JSON object / 须为 JSON 对象"]}) from exc
+    if not isinstance(filters, dict):
+        raise CkanValidationError({"filters": ["not a JSON object / 须为 JSON 对象"]})
+    query = dataapi.DataQuery(
+        filters=filters,
+        q=data.get("q") if isinstance(data.get("q"), str) and data.get("q") else None,
+        fields=data.get("fields") or None,
+        sort=data.get("sort") or [],
+        limit=_int(data, "limit", 100, high=dataapi.MAX_LIMIT),
+        offset=_int(data, "offset", 0),
+        include_total=_bool(data, "include_total", True),
+    )
+    version = service.require_version(ctx.session, resource)
+    path = dataapi.version_table(ctx.storage, version, cache_dir=ctx.settings.portal.var_dir / "cache")
+    result = dataapi.run_query(path, query)
+    return {
+        "resource_id": str(resource.id),
+        "fields": [f.model_dump() for f in result.fields],
+        "records": result.records,
+        "total": result.total,
+        "limit": result.limit,
+        "offset": result.offset,
+        "filters": filters,
+        "_links": {"start": f"/api/3/action/datastore_search?resource_id={resource.id}"},
+    }
 
 
 # --- write actions ---------------------------------------------------------------------------

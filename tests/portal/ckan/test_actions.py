@@ -369,6 +369,8 @@ def test_resource_upload_download_update_delete(ckan_client: tuple[TestClient, C
     assert res["url"].endswith(f"/api/v1/resources/{res['id']}/download")
     download = client.get(res["url"].split("8000", 1)[-1])
     assert download.status_code == 200 and download.content == body
+    status, found = _get(client, "datastore_search", resource_id=res["id"])
+    assert status == 404 and "no queryable table" in found["error"]["message"]  # not ingested
     status, patched = _post(client, "resource_patch", cat.editor, id=res["id"], description="说明")
     assert (
         status == 200
