@@ -39,6 +39,7 @@ DATASET_FIELDS = (
     "contact_name", "contact_email", "source_system",
 )  # fmt: skip
 OPTIONAL_EMPTY = {"temporal_start", "temporal_end", "contact_email"}
+DEFAULTED = {"open_type", "share_type", "update_frequency"}
 
 
 def _orgs(session: Session, page: PageContext) -> list[Organization]:
@@ -118,6 +119,8 @@ def _dataset_values(form: Any) -> dict[str, Any]:
             values[key] = [t for t in (p.strip() for p in value.replace("，", ",").split(",")) if t]
         elif key in OPTIONAL_EMPTY and not value:
             values[key] = None
+        elif key in DEFAULTED and not value:
+            continue  # the schema's default applies
         else:
             values[key] = value
     return values
