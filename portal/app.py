@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from portal import api_v1, ckan, dcat, health, pages
 from portal.database import make_engine
 from portal.errors import install_v1_handlers
+from portal.pages import exchange as exchange_pages
 from portal.sessions import SessionMiddleware
 from portal.settings import Settings, get_settings
 from storage import Storage, open_storage
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     app.include_router(api_v1.router)
     app.include_router(ckan.router)
     dcat.install(app)
+    app.include_router(exchange_pages.router)
     pages.install(app)
     app.add_middleware(SessionMiddleware)
     return app
