@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from portal.api_v1 import data, datasets, exchange, harvest, organizations, quality, resources, session_tokens
+from portal.api_v1.ledger import router as ledger_router
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(session_tokens.router)
@@ -13,3 +14,4 @@ router.include_router(quality.router)
 router.include_router(data.router)
 router.include_router(exchange.router)
 router.include_router(harvest.router)
+router.include_router(ledger_router)
