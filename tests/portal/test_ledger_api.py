@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -151,3 +155,28 @@ def test_summary_and_exports_by_scope(app_client: TestClient) -> None:
     assert r.status_code == 200 and "ledger-jtt.xlsx" in r.headers["content-disposition"]
     ws = load_workbook(io.BytesIO(r.content), read_only=True).active
     assert sorted(row[2] for row in list(ws.iter_rows(values_only=True))[1:]) == ["公交线路", "出租车"]
+
+
+def test_cli_import_and_export(tmp_path: Path, testdata: Path) -> None:
+    env = {
+        **os.environ,
+        "DATALEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "DATALEDGER_STORAGE_URL": str(tmp_path / "objects"),
+        "DATALEDGER_VAR_DIR": str(tmp_path / "var"),
+    }
+    cli = str(Path(sys.executable).parent / "dataledger")
+    catalog = testdata / "zh-portal-catalogs" / "catalogs" / "anhui_hefei.json"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cli, "ledger", *args], env=env, capture_output=True, text=True, timeout=300)
+
+    r = run("import", str(catalog), "--mapping", "anhui_hefei", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "would import 318, rejected 3" in r.stderr
+    r = run("import", str(catalog), "--mapping", "anhui_hefei", "--report", str(tmp_path / "rej.csv"))
+    assert r.returncode == 0, r.stderr and "imported 318" in r.stderr
+    assert (tmp_path / "rej.csv").read_text(encoding="utf-8-sig").count("title,missing") == 3
+    r = run("export", "--format", "csv", "-o", str(tmp_path / "ledger.csv"))
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / "ledger.csv").read_text(encoding="utf-8-sig").splitlines()) == 319
+    assert run("import", str(catalog), "--mapping", "no_such_mapping").returncode == 1
