@@ -19,6 +19,7 @@ table, and should exclude names for which :func:`is_fts_object` is true from aut
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -39,8 +40,15 @@ TSVECTOR_SQL = f"search_entry.{FTS_PG_COLUMN}"
 """The PostgreSQL document vector: a stored generated column outside the model, GIN-indexed."""
 _PG_VECTOR_EXPR = (
     "setweight(to_tsvector('simple'::regconfig, title_tokens), 'A') "
-    "|| to_tsvector('simple'::regconfig, tokens)"
+    "|| setweight(to_tsvector('simple'::regconfig, tokens), 'B') "
+    "|| setweight(to_tsvector('simple'::regconfig, facet_tokens), 'D')"
 )
+PG_RANK_WEIGHTS = "{0, 0, 0.4, 1.0}"
+"""ts_rank weights for D, C, B, A: facet tokens (D) do not count towards relevance."""
+SQLITE_BM25_WEIGHTS = (5.0, 1.0, 0.0)
+"""bm25 weights of the FTS5 columns title_tokens, tokens, facet_tokens."""
+PUBLIC_TOKEN = "zzvpublic"
+"""The full-text token of every dataset that anonymous callers may see."""
 
 SCALAR_FACETS: dict[str, str] = {
     "organization": "organization",
@@ -113,6 +121,7 @@ class SearchEntry(SQLModel, table=True):
     notes: str = Field(default="")
     title_tokens: str = Field(default="", sa_type=sa.Text)
     tokens: str = Field(default="", sa_type=sa.Text)
+    facet_tokens: str = Field(default="", sa_type=sa.Text)
 
 
 class SearchFacet(SQLModel, table=True):
@@ -182,6 +191,31 @@ def fts_rowid_for(dataset_id: uuid.UUID) -> int:
     return int.from_bytes(dataset_id.bytes[:8], "big") >> 1
 
 
+def _letters(data: str) -> str:
+    digest = hashlib.blake2b(data.encode("utf-8"), digest_size=8).digest()
+    return "".join(chr(97 + (b >> 4)) + chr(97 + (b & 15)) for b in digest)
+
+
+def facet_token(facet: str, value: str) -> str:
+    """The full-text token standing for one facet value (letters only, read alike by both engines)."""
+    return "zzf" + _letters(f"{facet}\x1f{value[:_FACET_VALUE_MAX]}")
+
+
+def org_token(org_id: uuid.UUID) -> str:
+    """The full-text token standing for the owning organization of a dataset."""
+    return "zzo" + _letters(str(org_id))
+
+
+def _facet_tokens(doc: SearchDocument) -> str:
+    # Filters and visibility run inside the full-text engine, so a search joins only its matches.
+    tokens = [facet_token(r["facet"], r["value"]) for r in facet_rows(doc)]
+    if doc.is_public:
+        tokens.append(PUBLIC_TOKEN)
+    if doc.owner_org_id is not None:
+        tokens.append(org_token(doc.owner_org_id))
+    return " ".join(tokens)
+
+
 def _split_name(name: str) -> str:
     return name.replace("-", " ").replace("_", " ")
 
@@ -209,6 +243,7 @@ def entry_row(doc: SearchDocument) -> dict[str, Any]:
         "notes": doc.notes,
         "title_tokens": document_tokens(doc.title, doc.title_en),
         "tokens": document_tokens(*body),
+        "facet_tokens": _facet_tokens(doc),
         "owner_org_id": doc.owner_org_id,
         "organization": doc.organization,
         "organization_title": doc.organization_title,
@@ -289,22 +324,21 @@ def get_entry(session: Session, dataset_id: uuid.UUID) -> SearchEntry | None:
 
 # --- full-text DDL -------------------------------------------------------------------------------
 
+_COLS = "title_tokens, tokens, facet_tokens"
+_NEW = "new.fts_rowid, new.title_tokens, new.tokens, new.facet_tokens"
+_OLD = "'delete', old.fts_rowid, old.title_tokens, old.tokens, old.facet_tokens"
 _SQLITE_DDL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "title_tokens, tokens, content='search_entry', content_rowid='fts_rowid', "
+    f"{_COLS}, content='search_entry', content_rowid='fts_rowid', "
     "tokenize='unicode61 remove_diacritics 0')",
     f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON search_entry BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, title_tokens, tokens) "
-    "VALUES (new.fts_rowid, new.title_tokens, new.tokens); END",
+    f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) VALUES ({_NEW}); END",
     f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON search_entry BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title_tokens, tokens) "
-    "VALUES ('delete', old.fts_rowid, old.title_tokens, old.tokens); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF fts_rowid, title_tokens, tokens "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) VALUES ({_OLD}); END",
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF fts_rowid, {_COLS} "
     f"ON search_entry BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title_tokens, tokens) "
-    "VALUES ('delete', old.fts_rowid, old.title_tokens, old.tokens); "
-    f"INSERT INTO {FTS_TABLE}(rowid, title_tokens, tokens) "
-    "VALUES (new.fts_rowid, new.title_tokens, new.tokens); END",
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) VALUES ({_OLD}); "
+    f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) VALUES ({_NEW}); END",
     # Index rows that existed before the FTS table (a migration over a filled database).
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
 ]

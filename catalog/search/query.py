@@ -16,18 +16,18 @@ from catalog.search.index import (
     FACETS,
     FTS_TABLE,
     LIST_FACETS,
+    PUBLIC_TOKEN,
     SCALAR_FACETS,
     TSVECTOR_SQL,
     SearchEntry,
     SearchFacet,
+    facet_token,
+    org_token,
 )
 from catalog.search.text import ParsedQuery, highlight, parse_query
 
 SortKey = Literal["relevance", "modified", "title", "popularity"]
 Order = Literal["asc", "desc"]
-
-# Title matches weigh more than matches elsewhere (FTS5 column weights; PostgreSQL uses weight A).
-_BM25_WEIGHTS = (5.0, 1.0)
 
 
 class SearchQuery(BaseModel):
@@ -121,18 +121,57 @@ def _filters(q: SearchQuery, e: sa.Table) -> list[sa.ColumnElement[bool]]:
             col = e.c[SCALAR_FACETS[facet]]
             conds.append(col == values[0] if len(values) == 1 else col.in_(values))
         else:
-            sub = sa.select(f.c.dataset_id).where(f.c.facet == facet, f.c.value.in_(values))
-            conds.append(e.c.dataset_id.in_(sub))
+            # Correlated, so only the rows the full-text match left are probed (by primary key).
+            conds.append(
+                sa.exists()
+                .where(f.c.dataset_id == e.c.dataset_id, f.c.facet == facet, f.c.value.in_(values))
+                .correlate(e)
+            )
     return conds
 
 
-def _fts_query_sqlite(parsed: ParsedQuery) -> str:
-    # Each token is a quoted FTS5 string, so no user text is ever read as query syntax.
-    return " ".join('"' + t.replace('"', '""') + '"' for t in parsed.tokens)
+def _fts_groups(q: SearchQuery, parsed: ParsedQuery) -> list[list[str]]:
+    """The full-text query as an AND of OR-groups: text tokens, filter values, visibility."""
+    groups = [[t] for t in parsed.tokens]
+    for facet, values in q.filters.items():
+        groups.append([facet_token(facet, v) for v in values])
+    if groups and not q.see_all:
+        allowed = [PUBLIC_TOKEN, *(org_token(o) for o in sorted(q.visible_org_ids))]
+        if q.see_withdrawn:
+            allowed.append(facet_token("status", "withdrawn"))
+        groups.append(allowed)
+    return groups
 
 
-def _fts_query_pg(parsed: ParsedQuery) -> str:
-    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in parsed.tokens)
+def _fts_query_sqlite(groups: list[list[str]]) -> str:
+    # Every token is a quoted FTS5 string, so no user text is ever read as query syntax.
+    def quote(t: str) -> str:
+        return '"' + t.replace('"', '""') + '"'
+
+    return " AND ".join(
+        quote(g[0]) if len(g) == 1 else "(" + " OR ".join(map(quote, g)) + ")" for g in groups
+    )
+
+
+def _fts_query_pg(groups: list[list[str]]) -> str:
+    def quote(t: str) -> str:
+        return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    return " & ".join(quote(g[0]) if len(g) == 1 else "(" + " | ".join(map(quote, g)) + ")" for g in groups)
+
+
+def _title_score(parsed: ParsedQuery, hit: Any) -> sa.ColumnElement[Any]:
+    """Relevance: the share of the query's words found in the title (0..1), the same on both databases.
+
+    Engine scores (bm25, ts_rank) would also weigh the facet and visibility tokens that the
+    match runs on, and FTS5's bm25 reads every posting of every phrase, which costs more than
+    the whole rest of a search; ties fall to popularity, then recency.
+    """
+    terms = [sa.case((hit(t, i), 1.0), else_=0.0) for i, t in enumerate(parsed.tokens)]
+    total: sa.ColumnElement[Any] = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / float(len(terms))
 
 
 class _Plan:
@@ -145,27 +184,47 @@ class _Plan:
         self.from_: sa.FromClause = e
         self.conds: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
-        if not parsed.empty:
+        # Text, filters and visibility all go to the full-text engine, which intersects posting
+        # lists far faster than a database can fetch rows; the column tests below stay as the
+        # exact check, on the few rows that remain.
+        groups = _fts_groups(q, parsed)
+        if groups:
             if self.dialect == "sqlite":
                 fts = sa.table(FTS_TABLE, sa.column("rowid", sa.BigInteger))
                 fts_ref = sa.literal_column(FTS_TABLE)
                 self.from_ = e.join(fts, fts.c.rowid == e.c.fts_rowid)
-                match = sa.bindparam("fts_query", _fts_query_sqlite(parsed), type_=sa.Text)
+                match = sa.bindparam("fts_query", _fts_query_sqlite(groups), type_=sa.Text)
                 self.conds.append(fts_ref.op("MATCH")(match))
-                self.score = -sa.func.bm25(fts_ref, *_BM25_WEIGHTS)
+                if not parsed.empty:
+                    self.score = _title_score(parsed, self._title_hit_sqlite)
             elif self.dialect == "postgresql":
                 from sqlalchemy.dialects.postgresql import TSQUERY
 
                 vec = sa.literal_column(TSVECTOR_SQL)
-                tsq = sa.cast(sa.bindparam("fts_query", _fts_query_pg(parsed), type_=sa.Text), TSQUERY)
+                tsq = sa.cast(sa.bindparam("fts_query", _fts_query_pg(groups), type_=sa.Text), TSQUERY)
                 self.conds.append(vec.op("@@")(tsq))
-                self.score = sa.func.ts_rank(vec, tsq)
+                if not parsed.empty:
+                    self.score = _title_score(parsed, self._title_hit_pg)
             else:
                 raise InvalidSearchQuery(f"full-text search is not available on {self.dialect}")
         vis = _visibility(q, e)
         if vis is not None:
             self.conds.append(vis)
         self.conds.extend(_filters(q, e))
+
+    def _title_hit_sqlite(self, token: str, i: int) -> sa.ColumnElement[bool]:
+        match = sa.bindparam(
+            f"title_q{i}", 'title_tokens : "' + token.replace('"', '""') + '"', type_=sa.Text
+        )
+        titled = sa.select(sa.literal_column("rowid")).select_from(sa.table(FTS_TABLE))
+        titled = titled.where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
+        return self.entry.c.fts_rowid.in_(titled)
+
+    def _title_hit_pg(self, token: str, i: int) -> sa.ColumnElement[bool]:
+        from sqlalchemy.dialects.postgresql import TSQUERY
+
+        q = sa.bindparam(f"title_q{i}", "'" + token.replace("'", "''") + "':A", type_=sa.Text)
+        return sa.literal_column(TSVECTOR_SQL).op("@@")(sa.cast(q, TSQUERY))
 
     def ids(self) -> sa.Select[Any]:
         return sa.select(self.entry.c.dataset_id).select_from(self.from_).where(*self.conds)
@@ -195,7 +254,7 @@ class _Plan:
         extra: list[sa.ColumnElement[Any]] = []
         if sort == "relevance":
             key: sa.ColumnElement[Any] = m.c.score
-            extra = [m.c.modified.desc()]
+            extra = [m.c.popularity.desc(), m.c.modified.desc()]
         elif sort == "modified":
             key = m.c.modified
         elif sort == "popularity":
@@ -242,8 +301,9 @@ def search(session: Session, q: SearchQuery) -> SearchResult:
     if q.facets:
         parts.append(
             sa.select(f.c.facet, f.c.value, sa.func.count(), sa.null())
-            .select_from(f.join(m, f.c.dataset_id == m.c.id))
-            .where(f.c.facet.in_(q.facets))
+            # Walk the (usually few) matches through the primary key; "facet || ''" keeps SQLite
+            # from choosing the facet index instead and scanning every facet row of the table.
+            .where(f.c.dataset_id.in_(sa.select(m.c.id)), f.c.facet.concat("").in_(q.facets))
             .group_by(f.c.facet, f.c.value)
         )
     stmt = sa.union_all(*parts) if len(parts) > 1 else parts[0]
