@@ -86,13 +86,43 @@ def main() -> None:
             "DATALEDGER_MAX_UPLOAD_BYTES": str(size * 2),
         }
         cli = str(BIN / "dataledger")
-        subprocess.run([cli, "users", "create", "bench", "--email", "bench@example.org",
-                        "--password", "bench-password-1", "--sysadmin"], env=env, check=True,
-                       capture_output=True)
-        token = subprocess.run([cli, "tokens", "create", "bench"], env=env, check=True,
-                               capture_output=True, text=True).stdout.strip()
-        server = subprocess.Popen([cli, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                cli,
+                "users",
+                "create",
+                "bench",
+                "--email",
+                "bench@example.org",
+                "--password",
+                "streaming-test-9",
+                "--sysadmin",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        root_token = subprocess.run(
+            [cli, "tokens", "create", "bench"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        subprocess.run(
+            [
+                cli,
+                "users",
+                "create",
+                "agency",
+                "--email",
+                "agency@example.org",
+                "--password",
+                "streaming-test-9",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        server = subprocess.Popen(
+            [cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
@@ -101,20 +131,43 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            httpx.post(
+                f"{base}/api/v1/organizations",
+                json={"name": "bench", "title": "基准测试"},
+                headers={"Authorization": f"Bearer {root_token}"},
+            ).raise_for_status()
+            subprocess.run(
+                [cli, "users", "member", "agency", "--org", "bench", "--role", "admin"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            token = subprocess.run(
+                [cli, "tokens", "create", "agency"], env=env, check=True, capture_output=True, text=True
+            ).stdout.strip()
             h = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=base, headers=h, timeout=600) as c:
-                c.post("/api/v1/organizations", json={"name": "bench", "title": "基准测试"}).raise_for_status()
-                c.post("/api/v1/datasets", json={"name": "big", "title": "大文件", "owner_org": "bench",
-                                                 "grade": "general_1", "open_type": "unconditional"}
-                       ).raise_for_status()
+                c.post(
+                    "/api/v1/datasets",
+                    json={
+                        "name": "big",
+                        "title": "大文件",
+                        "owner_org": "bench",
+                        "grade": "general_1",
+                        "open_type": "unconditional",
+                    },
+                ).raise_for_status()
                 rid = c.post("/api/v1/datasets/big/resources", json={"name": "大文件"}).json()["id"]
                 sampler = RssSampler(server.pid)
                 idle = sampler.rss()
                 sent = hashlib.sha256()
                 with sampler:
                     t0 = time.perf_counter()
-                    r = c.put(f"/api/v1/resources/{rid}/file", params={"filename": "big.bin"},
-                              content=body(size, sent))
+                    r = c.put(
+                        f"/api/v1/resources/{rid}/file",
+                        params={"filename": "big.bin"},
+                        content=body(size, sent),
+                    )
                     up_s = time.perf_counter() - t0
                 r.raise_for_status()
                 up_peak = sampler.peak

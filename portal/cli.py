@@ -137,12 +137,57 @@ def users_create(
     with open_runtime(migrate=True) as rt, Session(rt.engine) as session:
         try:
             user = create_user(
-                session, name=name, email=email, password=password, fullname=fullname, sysadmin=sysadmin
+                session,
+                name=name,
+                email=email,
+                password=password,
+                fullname=fullname,
+                sysadmin=sysadmin,
+                password_min_length=rt.settings.auth.password_min_length,
             )
             session.commit()
         except AuthError as exc:
             fail(str(exc))
         typer.echo(f"created user {user.name}{' (sysadmin)' if sysadmin else ''}", err=True)
+
+
+@users_app.command("member")
+def users_member(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    org: Annotated[str, typer.Option("--org", help="Organization name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, editor or member.")] = "member",
+    security_officer: Annotated[
+        bool,
+        typer.Option("--security-officer", help="Make the user the organization's data-security officer."),
+    ] = False,
+) -> None:
+    """Make a user a member of an organization (or change the role)."""
+    from sqlmodel import Session
+
+    from auth.errors import AuthError
+    from auth.users import add_membership, get_user_by_name
+    from catalog import service
+    from catalog.errors import CatalogError
+    from portal.runtime import open_runtime
+
+    with open_runtime(migrate=True) as rt, Session(rt.engine) as session:
+        user = get_user_by_name(session, name)
+        if user is None:
+            fail(f"no such user: {name}")
+            return
+        try:
+            organization = service.require_organization(session, org)
+            add_membership(
+                session,
+                user_id=user.id,
+                organization_id=organization.id,
+                role=role,
+                security_officer=security_officer,
+            )
+            session.commit()
+        except (AuthError, CatalogError) as exc:
+            fail(str(exc))
+        typer.echo(f"{name} is {role} of {org}", err=True)
 
 
 @tokens_app.command("create")

@@ -50,8 +50,19 @@ def test_help_imports_nothing_heavy() -> None:
 def test_users_and_tokens(cli_env: dict[str, str]) -> None:
     r = run(["db", "upgrade"], cli_env)
     assert r.returncode == 0, r.stderr
-    r = run(["users", "create", "alice", "--email", "alice@example.org", "--password", "a-long-password",
-             "--sysadmin"], cli_env)
+    r = run(
+        [
+            "users",
+            "create",
+            "alice",
+            "--email",
+            "alice@example.org",
+            "--password",
+            "a-long-password",
+            "--sysadmin",
+        ],
+        cli_env,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     r = run(["tokens", "create", "alice", "--name", "laptop"], cli_env)
@@ -59,10 +70,40 @@ def test_users_and_tokens(cli_env: dict[str, str]) -> None:
     token = r.stdout.strip()
     assert r.stdout == token + "\n"  # the token and nothing else
     assert token.startswith("dl_")
-    r = run(["users", "create", "alice", "--email", "other@example.org", "--password", "a-long-password"], cli_env)
+    r = run(
+        ["users", "create", "alice", "--email", "other@example.org", "--password", "a-long-password"], cli_env
+    )
     assert r.returncode == 1
     assert "alice" in r.stderr
     r = run(["tokens", "create", "nobody"], cli_env)
     assert r.returncode == 1
     assert r.stdout == ""
     assert "nobody" in r.stderr
+
+
+def test_users_member(cli_env: dict[str, str], engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from auth.users import get_membership, get_user_by_name
+    from tests.factories import make_org
+
+    with Session(engine) as s:
+        org = make_org(s, name="jtt")
+        s.commit()
+        org_id = org.id
+    assert (
+        run(
+            ["users", "create", "bob", "--email", "bob@example.org", "--password", "a-long-password"], cli_env
+        ).returncode
+        == 0
+    )
+    r = run(["users", "member", "bob", "--org", "jtt", "--role", "admin", "--security-officer"], cli_env)
+    assert r.returncode == 0, r.stderr
+    with Session(engine) as s:
+        user = get_user_by_name(s, "bob")
+        assert user is not None
+        m = get_membership(s, user_id=user.id, organization_id=org_id)
+        assert m is not None and m.role == "admin" and m.security_officer
+    r = run(["users", "member", "bob", "--org", "nope"], cli_env)
+    assert r.returncode == 1
+    assert "nope" in r.stderr
