@@ -296,6 +296,10 @@ def test_visibility_drafts_and_withdrawn(db: Session) -> None:
     assert find(db, "交通", see_all=True).total == 5
     # A filter cannot widen what the caller may see.
     assert find(db, filters={"status": ["draft", "withdrawn"]}).total == 0
+    own_drafts = find(db, filters={"status": ["draft"]}, visible_org_ids=frozenset({ORG_A}))
+    assert titles(own_drafts) == ["草稿 交通"]
+    withdrawn = find(db, filters={"status": ["withdrawn", "draft"]}, see_withdrawn=True)
+    assert titles(withdrawn) == ["撤回 交通"]
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def fingerprint(session: Session, spec: dict[str, Any]) -> dict[str, Any]:
         "ids": sorted(str(h.dataset_id) for h in full.items),
         "facets": full.facets,
     }
-    for sort in ("title", "modified", "popularity"):
+    for sort in ("relevance", "title", "modified", "popularity"):
         page = search(session, SearchQuery(**spec, sort=sort, page=2, limit=7))
         out[sort] = [str(h.dataset_id) for h in page.items]
     return out
