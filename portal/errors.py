@@ -11,6 +11,8 @@ from auth import errors as ae
 from auth.errors import AuthError
 from auth.policy import AccessDenied, NotVisible
 from catalog import errors as ce
+from catalog.dataapi import InvalidQuery
+from catalog.exchange import errors as xe
 from quality.errors import QualityError
 from storage import errors as se
 from storage.errors import StorageError
@@ -55,6 +57,11 @@ V1_STATUS: list[tuple[type[Exception], int]] = [
     (applications.AgreementMismatch, 409),
     (applications.InvalidApplication, 422),
     (inbox.NotificationNotFound, 404),
+    (xe.CertificateInvalid, 400),
+    (xe.SandboxRefused, 400),
+    (xe.InvalidProduct, 422),
+    (xe.InvalidAuthorization, 422),
+    (InvalidQuery, 400),
     (ce.NotFound, 404),
     (ce.Conflict, 409),
     (ce.InvalidState, 409),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.settings import AuthSettings
+from catalog.exchange.settings import ExchangeSettings
 from storage.settings import StorageSettings
 
 
@@ -50,11 +51,17 @@ class Settings(BaseModel):
     portal: PortalSettings
     storage: StorageSettings
     auth: AuthSettings
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
 
     @classmethod
     def from_env(cls, **portal_overrides: object) -> Settings:
         """Read all settings from DATALEDGER_* variables (and .env)."""
-        return cls(portal=PortalSettings(**portal_overrides), storage=StorageSettings(), auth=AuthSettings())
+        return cls(
+            portal=PortalSettings(**portal_overrides),
+            storage=StorageSettings(),
+            auth=AuthSettings(),
+            exchange=ExchangeSettings(),
+        )
 
 
 @cache
@@ -63,4 +70,4 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
-SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (PortalSettings, StorageSettings, AuthSettings)
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (PortalSettings, StorageSettings, AuthSettings, ExchangeSettings)

@@ -9,12 +9,10 @@ def test_readme_lists_every_setting() -> None:
     from portal.settings import SETTINGS_CLASSES
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    missing = [
-        f"DATALEDGER_{name.upper()}"
-        for cls in SETTINGS_CLASSES
-        for name in cls.model_fields
-        if f"`DATALEDGER_{name.upper()}`" not in readme
+    names = [
+        f"{cls.model_config['env_prefix']}{name}".upper() for cls in SETTINGS_CLASSES for name in cls.model_fields
     ]
+    missing = [n for n in names if f"`{n}`" not in readme]
     assert missing == []
 
 
