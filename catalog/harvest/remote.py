@@ -282,7 +282,7 @@ def read_dcat_rdf(body: bytes, *, url: str = "") -> list[RemoteDataset]:
 
 
 def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
-    from rdflib import RDF, BNode, Literal, Namespace, URIRef
+    from rdflib import RDF, RDFS, BNode, Literal, Namespace, URIRef
 
     dcat = Namespace("http://www.w3.org/ns/dcat#")
     dct = Namespace("http://purl.org/dc/terms/")
@@ -291,7 +291,7 @@ def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
     schema = Namespace("http://schema.org/")
 
     def literals(node: Any, prop: Any) -> list[Literal]:
-        return [o for o in graph.objects(node, prop) if isinstance(o, Literal)]
+        return sorted((o for o in graph.objects(node, prop) if isinstance(o, Literal)), key=str)
 
     def pick(node: Any, prop: Any, langs: tuple[str | None, ...] = ("zh", None, "en")) -> str:
         values = literals(node, prop)
@@ -303,8 +303,9 @@ def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
 
     def first(node: Any, *props: Any) -> Any:
         for prop in props:
-            for value in graph.objects(node, prop):
-                return value
+            values = sorted(graph.objects(node, prop), key=str)
+            if values:
+                return values[0]
         return None
 
     out: list[RemoteDataset] = []
@@ -313,10 +314,8 @@ def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
         remote_id = str(ds) if isinstance(ds, URIRef) else identifier
         if not remote_id and isinstance(ds, BNode):
             remote_id = pick(ds, dct.title)
-        keywords: list[str] = []
-        for value in literals(ds, dcat.keyword):
-            if str(value).strip() and str(value).strip() not in keywords:
-                keywords.append(str(value).strip())
+        # RDF has no order: sort what we read, so that the content hash is stable between runs.
+        keywords = sorted({str(value).strip() for value in literals(ds, dcat.keyword)} - {""})
         contact = first(ds, dcat.contactPoint)
         contact_name = pick(contact, vcard.fn) if contact is not None else ""
         email = first(contact, vcard.hasEmail) if contact is not None else None
@@ -340,20 +339,20 @@ def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
             end = _date(first(period, dcat.endDate, schema.endDate))
         license_node = first(ds, dct.license)
         resources: list[RemoteResource] = []
+        dist_licenses: list[str] = []
         for dist in graph.objects(ds, dcat.distribution):
             url = first(dist, dcat.downloadURL, dcat.accessURL)
             if url is None:
                 continue
             fmt_node = first(dist, dct["format"], dcat.mediaType)
             fmt = ""
-            if fmt_node is not None:
-                fmt = (
-                    str(fmt_node).rstrip("/").rsplit("/", 1)[-1]
-                    if isinstance(fmt_node, URIRef)
-                    else str(fmt_node)
-                )
-            if license_node is None:
-                license_node = first(dist, dct.license)
+            if isinstance(fmt_node, BNode):  # [ a dct:IMT ; rdf:value "text/csv" ; rdfs:label "CSV" ]
+                fmt_node = first(fmt_node, RDFS.label, RDF.value)
+            if isinstance(fmt_node, URIRef):
+                fmt = str(fmt_node).rstrip("/").rsplit("/", 1)[-1]
+            elif isinstance(fmt_node, Literal):
+                fmt = str(fmt_node)
+            dist_licenses.extend(str(x) for x in graph.objects(dist, dct.license))
             resources.append(
                 RemoteResource(
                     url=str(url),
@@ -362,6 +361,9 @@ def _rdf_datasets(graph: Any) -> list[RemoteDataset]:
                     format=fmt,
                 )
             )
+        resources.sort(key=lambda r: (r.url, r.name, r.format))
+        if license_node is None and dist_licenses:
+            license_node = min(dist_licenses)
         extras: dict[str, Any] = {}
         if publisher is not None and (name := pick(publisher, foaf.name)):
             extras["publisher"] = name
