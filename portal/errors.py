@@ -13,6 +13,7 @@ from auth.policy import AccessDenied, NotVisible
 from catalog import errors as ce
 from catalog.dataapi import InvalidQuery
 from catalog.exchange import errors as xe
+from catalog.search.errors import InvalidSearchQuery
 from quality.errors import QualityError
 from storage import errors as se
 from storage.errors import StorageError
@@ -62,6 +63,7 @@ V1_STATUS: list[tuple[type[Exception], int]] = [
     (xe.InvalidProduct, 422),
     (xe.InvalidAuthorization, 422),
     (InvalidQuery, 400),
+    (InvalidSearchQuery, 400),
     (ce.NotFound, 404),
     (ce.Conflict, 409),
     (ce.InvalidState, 409),

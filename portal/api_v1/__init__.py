@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from portal.api_v1 import data, datasets, exchange, harvest, organizations, quality, resources, session_tokens
+from portal.api_v1 import data, datasets, exchange, harvest, organizations, quality, resources, search, session_tokens
 from portal.api_v1.ledger import router as ledger_router
 
 router = APIRouter(prefix="/api/v1")
@@ -11,6 +11,7 @@ router.include_router(organizations.router)
 router.include_router(datasets.router)
 router.include_router(resources.router)
 router.include_router(quality.router)
+router.include_router(search.router)
 router.include_router(data.router)
 router.include_router(exchange.router)
 router.include_router(harvest.router)
