@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from portal.api_v1 import data, datasets, exchange, harvest, organizations, quality, resources, search, session_tokens
+from portal.api_v1 import (
+    data,
+    datasets,
+    exchange,
+    harvest,
+    organizations,
+    quality,
+    resources,
+    search,
+    session_tokens,
+)
 from portal.api_v1.ledger import router as ledger_router
 
 router = APIRouter(prefix="/api/v1")
