@@ -1,8 +1,9 @@
 """The native REST API, /api/v1, with OpenAPI docs at /docs."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from portal.api_v1 import (
+    access,
     data,
     datasets,
     exchange,
@@ -12,10 +13,11 @@ from portal.api_v1 import (
     resources,
     search,
     session_tokens,
+    tokens,
 )
 from portal.api_v1.ledger import router as ledger_router
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(tokens.enforce_token_scope)])
 router.include_router(session_tokens.router)
 router.include_router(organizations.router)
 router.include_router(datasets.router)
@@ -26,3 +28,5 @@ router.include_router(data.router)
 router.include_router(exchange.router)
 router.include_router(harvest.router)
 router.include_router(ledger_router)
+router.include_router(access.router)
+router.include_router(tokens.router)
