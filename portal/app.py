@@ -8,6 +8,7 @@ from portal import api_v1, ckan, dcat, health, pages
 from portal.database import make_engine
 from portal.errors import install_v1_handlers
 from portal.pages import exchange as exchange_pages
+from portal.ratelimits import RateLimitMiddleware
 from portal.sessions import SessionMiddleware
 from portal.settings import Settings, get_settings
 from storage import Storage, open_storage
@@ -33,5 +34,6 @@ def create_app(settings: Settings | None = None, *, storage: Storage | None = No
     dcat.install(app)
     app.include_router(exchange_pages.router)
     pages.install(app)
+    app.add_middleware(RateLimitMiddleware)  # inside the session middleware: it reads the cookie user
     app.add_middleware(SessionMiddleware)
     return app

@@ -74,10 +74,16 @@ def worker(
     """Take queued quality jobs and run them, one at a time, until stopped."""
     from catalog import pipeline
     from portal.runtime import open_runtime
+    from portal.scheduler import Every, run_periodic
 
     with open_runtime() as rt:
         workdir = rt.settings.portal.var_dir / "work"
+        periodic = Every(60.0)  # grant expiry, report reminders and suspensions, order expiry
         while True:
+            if periodic.due():
+                done = run_periodic(rt.engine, rt.settings)
+                if done.errors:
+                    typer.echo(f"periodic jobs: {done.summary()}", err=True)
             job_id = pipeline.claim_next(rt.engine)
             if job_id is None:
                 if once:
