@@ -38,15 +38,21 @@ def pick(lang: str, zh: str, en: str) -> str:
 
 
 def split_bilingual(message: str, lang: str) -> str:
-    """The half of an "english / 中文" (or "中文 / english") domain message in the page's language."""
+    """The half of an "english / 中文" (or "中文 / english") domain message in the page's language.
+
+    The half with the larger share of Chinese characters is the Chinese one, so that Chinese names
+    quoted inside the English half ("线路编号 must be unique") do not confuse the split.
+    """
     if " / " not in message:
         return message
     parts = [p.strip() for p in message.split(" / ")]
-    zh = [p for p in parts if _CJK.search(p)]
-    en = [p for p in parts if not _CJK.search(p)]
-    if lang == "en":
-        return " / ".join(en) if en else message
-    return " / ".join(zh) if zh else message
+    if len(parts) != 2:
+        return message
+    share = [len(_CJK.findall(p)) / max(1, len(p)) for p in parts]
+    if share[0] == share[1]:
+        return message
+    zh, en = (parts[0], parts[1]) if share[0] > share[1] else (parts[1], parts[0])
+    return en if lang == "en" else zh
 
 
 # pydantic error type -> (zh, en) templates; {ctx keys} are filled from the error's context.

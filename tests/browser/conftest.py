@@ -73,17 +73,16 @@ def chromium_path() -> str:
 def portal(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Portal]:
     """uvicorn serving create_app() in a thread, on a demo-loaded SQLite database."""
     import uvicorn
+    from sqlmodel import SQLModel
 
     from auth.passwords import configure_hasher, restore_hasher
     from auth.settings import AuthSettings
     from portal.app import create_app
     from portal.database import make_engine
     from portal.demo import load_demo
+    from portal.models import import_all_models
     from portal.settings import PortalSettings, Settings
     from storage import LocalStorage, StorageSettings
-    from sqlmodel import SQLModel
-
-    from portal.models import import_all_models
 
     previous = configure_hasher(time_cost=1, memory_cost_kib=8, parallelism=1)
     root = tmp_path_factory.mktemp("browser")

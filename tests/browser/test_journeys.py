@@ -3,6 +3,7 @@ register and publish a dataset, switch language. Each saves a screenshot of its 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ def test_search_and_download_open_data(page: Any, portal: Portal) -> None:
         page.get_by_role("link", name="下载 公交线路").click()
     download = info.value
     assert download.suggested_filename.endswith(".csv")
-    assert "线路" in open(download.path(), encoding="utf-8-sig").read()
+    assert "线路" in Path(download.path()).read_text(encoding="utf-8-sig")
     screenshot(page, "01-search-and-download")
 
 
