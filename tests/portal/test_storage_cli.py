@@ -22,7 +22,25 @@ BIN = Path(sys.executable).parent / "dataledger"
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real console script, in its own process."""
     return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def run_here(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The same command line in this process (faster; settings read from env like the script)."""
+    from typer.testing import CliRunner
+
+    from portal.cli import app
+    from portal.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, args, env=env)
+    finally:
+        get_settings.cache_clear()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
@@ -46,7 +64,7 @@ def _age(store: LocalStorage, key: str, seconds: int) -> None:
 
 
 def test_fsck_reports_fixes_and_then_passes(cli_env: dict[str, str], tmp_path: Path) -> None:
-    r = run(["db", "upgrade"], cli_env)
+    r = run_here(["db", "upgrade"], cli_env)
     assert r.returncode == 0, r.stderr
     store = LocalStorage(tmp_path / "objects")
     engine = make_engine(cli_env["DATALEDGER_DATABASE_URL"])
@@ -77,13 +95,13 @@ def test_fsck_reports_fixes_and_then_passes(cli_env: dict[str, str], tmp_path: P
     assert "1 orphan objects, 1 missing objects, 1 stale staging uploads" in r.stdout
     assert "--fix" in r.stderr
 
-    r = run(["storage", "fsck", "--json"], cli_env)
+    r = run_here(["storage", "fsck", "--json"], cli_env)
     assert r.returncode == 1
     report = json.loads(r.stdout)
     assert [o["key"] for o in report["orphan_objects"]] == [orphan]
     assert report["missing_objects"][0]["version_id"] == str(lost_id)
 
-    r = run(["storage", "fsck", "--fix"], cli_env)
+    r = run_here(["storage", "fsck", "--fix"], cli_env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "fixed: deleted 1 orphan objects, marked 1 versions missing" in r.stdout
     assert "swept 1 staging uploads" in r.stdout
@@ -95,7 +113,7 @@ def test_fsck_reports_fixes_and_then_passes(cli_env: dict[str, str], tmp_path: P
         ).scalar_one()
     assert state == "missing"
 
-    r = run(["storage", "fsck"], cli_env)
+    r = run_here(["storage", "fsck"], cli_env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "storage is consistent" in r.stdout
     engine.dispose()
@@ -110,6 +128,6 @@ def test_sweep_removes_old_staging_uploads_only(cli_env: dict[str, str], tmp_pat
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "swept 1 staging uploads older than 60 s"
     assert [o.key for o in store.list()] == ["staging/new"]
-    r = run(["storage", "sweep", "--older-than", "0"], cli_env)
+    r = run_here(["storage", "sweep", "--older-than", "0"], cli_env)
     assert r.stdout.strip() == "swept 1 staging uploads older than 0 s"
     assert list(store.list()) == []
