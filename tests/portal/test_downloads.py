@@ -97,7 +97,8 @@ def test_interrupted_download_resumes_with_range(any_storage_client: TestClient)
     assert f'"{hashlib.sha256(received).hexdigest()}"' == etag
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         dataset_id = service.require_resource(s, uuid.UUID(rid)).dataset_id
-        assert service.require_dataset(s, dataset_id).download_count == 1  # the resumed part is not counted again
+        # the resumed part is not counted again
+        assert service.require_dataset(s, dataset_id).download_count == 1
 
 
 def test_redirect_mode_sends_s3_downloads_to_a_presigned_url(
