@@ -6,14 +6,12 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -23,17 +21,6 @@ from catalog.models import ResourceVersion
 from catalog.schemas import ResourceCreate
 from storage import Storage, make_key
 from tests.factories import make_dataset, make_org, make_token, make_user, publish
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords() -> Iterator[None]:
-    """Cheap Argon2 parameters: these tests are about data, not passwords."""
-    from auth.passwords import configure_hasher, restore_hasher
-
-    previous = configure_hasher(time_cost=1, memory_cost_kib=8, parallelism=1)
-    yield
-    restore_hasher(previous)
-
 
 DISTRICTS = ["西湖区", "上城区", "拱墅区", "滨江区", "萧山区"]
 ROWS = 60
