@@ -234,11 +234,19 @@ def _propose_grade(session: Session, dataset: Dataset, profile: Any) -> None:
 
 
 def table_schema_for(dataset: Dataset, profile: Any) -> Any:
-    """The dataset's declared table schema, or one proposed from the profile."""
+    """The dataset's declared table schema when this file has its columns, else one proposed from the profile.
+
+    A dataset whose files hold different tables (routes and stops, say) is not judged by one
+    file's schema: a file sharing fewer than half the declared fields gets its own proposal.
+    """
     from quality.schema import ColumnFacts, parse_schema, propose_schema
 
     if dataset.table_schema:
-        return parse_schema(dataset.table_schema)
+        declared = parse_schema(dataset.table_schema)
+        names = {c.name for c in profile.columns}
+        fields = {f.name for f in declared.fields}
+        if not fields or len(fields & names) * 2 >= len(fields):
+            return declared
     facts = [
         ColumnFacts(
             name=c.name,

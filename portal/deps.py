@@ -90,6 +90,8 @@ def optional_user(request: Request, session: SessionDep, settings: SettingsDep) 
             raise
     elif (cookie_user := getattr(request.state, "cookie_user_id", None)) is not None:
         user = session.get(User, cookie_user)
+        if user is not None and user.state != "active":
+            user = None  # a disabled account's session ends at once
     request.state.user = user
     return user
 

@@ -23,7 +23,7 @@ from auth.grants import (
     require_grant,
 )
 from auth.models import User, as_utc
-from auth.policy import Action, Actor, authorize, decide
+from auth.policy import AccessDenied, Action, Actor, authorize, decide
 from catalog import service
 from catalog.models import Dataset, ResourceVersion
 from portal.settings import Settings
@@ -44,6 +44,13 @@ def commit_or_remove(session: Session, storage: Storage, version: ResourceVersio
 def client_addr(request: Request) -> str:
     """The caller's address, for the audit log."""
     return request.client.host if request.client else ""
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _is_first_request(request: Request) -> bool:
@@ -95,8 +102,30 @@ def authorize_file_access(
     ):
         now = datetime.now(UTC)
         if grant_id is None:
-            grant = active_grant_for(session, user_id=actor.user_id, dataset_id=dataset.id, now=now)
-            grant_id = grant.id if grant is not None else None
+            # The policy knows grants by dataset; a grant may cover only some of its resources.
+            grant = active_grant_for(
+                session,
+                user_id=actor.user_id,
+                dataset_id=dataset.id,
+                now=now,
+                resource_id=_as_uuid(object_id),
+            )
+            if grant is None:
+                reason = "no grant covers this resource / 授权不包含该资源"
+                audit.record(
+                    session,
+                    action=str(action),
+                    actor_id=actor.user_id,
+                    actor_name=actor_name,
+                    object_type="resource",
+                    object_id=object_id,
+                    client_addr=client_addr(request),
+                    outcome="denied",
+                    detail={"reason": reason, "dataset": dataset.name},
+                )
+                session.commit()
+                raise AccessDenied(str(action), reason)
+            grant_id = grant.id
         if grant_id is not None:
             kind = "query" if action == Action.RESOURCE_QUERY else "download"
             consume(session, grant_id=grant_id, kind=kind, now=now)

@@ -40,7 +40,23 @@ class PortalSettings(BaseSettings):
     load_demo: bool = Field(
         True, description="`dataledger serve` loads the demo catalog into an empty ledger."
     )
+    feedback_answer_days: int = Field(
+        10, gt=0, description="Days an agency has to answer a data request, error report or complaint."
+    )
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set true behind HTTPS).")
+
+
+class DcatSettings(BaseSettings):
+    """The DCAT-AP export."""
+
+    model_config = SettingsConfigDict(env_prefix="DATALEDGER_DCAT_", extra="ignore")
+
+    page_size: int = Field(
+        100, ge=1, le=1000, description="Datasets per page of /catalog.ttl (and .rdf, .jsonld)."
+    )
+    max_page_size: int = Field(
+        1000, ge=1, le=10000, description="Largest page a caller may ask for with ?page_size=."
+    )
 
 
 class Settings(BaseModel):
@@ -52,6 +68,7 @@ class Settings(BaseModel):
     storage: StorageSettings
     auth: AuthSettings
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    dcat: DcatSettings = Field(default_factory=DcatSettings)
 
     @classmethod
     def from_env(cls, **portal_overrides: object) -> Settings:
@@ -61,6 +78,7 @@ class Settings(BaseModel):
             storage=StorageSettings(),
             auth=AuthSettings(),
             exchange=ExchangeSettings(),
+            dcat=DcatSettings(),
         )
 
 
@@ -70,4 +88,10 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
-SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (PortalSettings, StorageSettings, AuthSettings, ExchangeSettings)
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (
+    PortalSettings,
+    StorageSettings,
+    AuthSettings,
+    ExchangeSettings,
+    DcatSettings,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Iterator
 
 TEST_ACCESS_KEY = "testing"
@@ -30,5 +31,7 @@ def running_s3_server() -> Iterator[str]:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
     finally:
-        server.stop()
+        # stop() joins request threads that clients' keep-alive connections hold open for
+        # tens of seconds; the server thread is a daemon, so let it go without waiting.
+        threading.Thread(target=server.stop, daemon=True).start()
         access_log.setLevel(old_level)

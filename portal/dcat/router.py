@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session, col, func, select
 
 from auth.policy import Action, Actor, authorize, listing_scope
@@ -31,30 +28,13 @@ from portal.dcat.graph import (
     serialize,
 )
 from portal.deps import ActorDep, SessionDep, SettingsDep
-
-
-class DcatSettings(BaseSettings):
-    """The DCAT-AP export."""
-
-    model_config = SettingsConfigDict(env_prefix="DATALEDGER_DCAT_", extra="ignore")
-
-    page_size: int = Field(
-        100, ge=1, le=1000, description="Datasets per page of /catalog.ttl (and .rdf, .jsonld)."
-    )
-    max_page_size: int = Field(
-        1000, ge=1, le=10000, description="Largest page a caller may ask for with ?page_size=."
-    )
-
-
-@cache
-def _env_dcat_settings() -> DcatSettings:
-    return DcatSettings()
+from portal.settings import DcatSettings
 
 
 def get_dcat_settings(request: Request) -> DcatSettings:
-    """The app's DCAT settings (app.state.dcat_settings, else read once from the environment)."""
+    """The app's DCAT settings (app.state.dcat_settings in tests, else the app's Settings.dcat)."""
     found = getattr(request.app.state, "dcat_settings", None)
-    return found if isinstance(found, DcatSettings) else _env_dcat_settings()
+    return found if isinstance(found, DcatSettings) else request.app.state.settings.dcat
 
 
 DcatSettingsDep = Annotated[DcatSettings, Depends(get_dcat_settings)]
