@@ -13,6 +13,10 @@ from auth.policy import AccessDenied, NotVisible
 from catalog import errors as ce
 from catalog.dataapi import InvalidQuery
 from catalog.exchange import errors as xe
+from catalog.feedback import InvalidFeedback
+from catalog.harvest.errors import RemoteUnreadable
+from catalog.importer import InvalidMapping, MappingNotFound, UnreadableCatalog
+from catalog.registration import InvalidRegistration
 from catalog.search.errors import InvalidSearchQuery
 from quality.errors import QualityError
 from storage import errors as se
@@ -63,6 +67,12 @@ V1_STATUS: list[tuple[type[Exception], int]] = [
     (xe.InvalidProduct, 422),
     (xe.InvalidAuthorization, 422),
     (InvalidQuery, 400),
+    (InvalidRegistration, 422),
+    (InvalidFeedback, 422),
+    (RemoteUnreadable, 502),
+    (MappingNotFound, 404),
+    (InvalidMapping, 422),
+    (UnreadableCatalog, 422),
     (InvalidSearchQuery, 400),
     (ce.NotFound, 404),
     (ce.Conflict, 409),
