@@ -118,8 +118,8 @@ class SearchEntry(SQLModel, table=True):
     organization_title: str = Field(default="", max_length=200)
     formats: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    notes: str = Field(default="")
     title_tokens: str = Field(default="", sa_type=sa.Text)
+    notes: str = Field(default="")
     tokens: str = Field(default="", sa_type=sa.Text)
     facet_tokens: str = Field(default="", sa_type=sa.Text)
 

@@ -160,14 +160,20 @@ def _fts_query_pg(groups: list[list[str]]) -> str:
     return " & ".join(quote(g[0]) if len(g) == 1 else "(" + " | ".join(map(quote, g)) + ")" for g in groups)
 
 
-def _title_score(parsed: ParsedQuery, hit: Any) -> sa.ColumnElement[Any]:
+def _title_score(parsed: ParsedQuery, e: sa.Table) -> sa.ColumnElement[Any]:
     """Relevance: the share of the query's words found in the title (0..1), the same on both databases.
 
     Engine scores (bm25, ts_rank) would also weigh the facet and visibility tokens that the
     match runs on, and FTS5's bm25 reads every posting of every phrase, which costs more than
-    the whole rest of a search; ties fall to popularity, then recency.
+    the whole rest of a search. A LIKE on the row's short title token string costs next to
+    nothing (tokens hold only letters and digits, so no LIKE wildcard can occur in them);
+    ties fall to popularity, then recency.
     """
-    terms = [sa.case((hit(t, i), 1.0), else_=0.0) for i, t in enumerate(parsed.tokens)]
+    padded = sa.literal(" ") + e.c.title_tokens + sa.literal(" ")
+    terms = [
+        sa.case((padded.like(sa.bindparam(f"title_tok{i}", f"% {t} %", type_=sa.Text)), 1.0), else_=0.0)
+        for i, t in enumerate(parsed.tokens)
+    ]
     total: sa.ColumnElement[Any] = terms[0]
     for term in terms[1:]:
         total = total + term
@@ -196,7 +202,7 @@ class _Plan:
                 match = sa.bindparam("fts_query", _fts_query_sqlite(groups), type_=sa.Text)
                 self.conds.append(fts_ref.op("MATCH")(match))
                 if not parsed.empty:
-                    self.score = _title_score(parsed, self._title_hit_sqlite)
+                    self.score = _title_score(parsed, e)
             elif self.dialect == "postgresql":
                 from sqlalchemy.dialects.postgresql import TSQUERY
 
@@ -204,27 +210,13 @@ class _Plan:
                 tsq = sa.cast(sa.bindparam("fts_query", _fts_query_pg(groups), type_=sa.Text), TSQUERY)
                 self.conds.append(vec.op("@@")(tsq))
                 if not parsed.empty:
-                    self.score = _title_score(parsed, self._title_hit_pg)
+                    self.score = _title_score(parsed, e)
             else:
                 raise InvalidSearchQuery(f"full-text search is not available on {self.dialect}")
         vis = _visibility(q, e)
         if vis is not None:
             self.conds.append(vis)
         self.conds.extend(_filters(q, e))
-
-    def _title_hit_sqlite(self, token: str, i: int) -> sa.ColumnElement[bool]:
-        match = sa.bindparam(
-            f"title_q{i}", 'title_tokens : "' + token.replace('"', '""') + '"', type_=sa.Text
-        )
-        titled = sa.select(sa.literal_column("rowid")).select_from(sa.table(FTS_TABLE))
-        titled = titled.where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
-        return self.entry.c.fts_rowid.in_(titled)
-
-    def _title_hit_pg(self, token: str, i: int) -> sa.ColumnElement[bool]:
-        from sqlalchemy.dialects.postgresql import TSQUERY
-
-        q = sa.bindparam(f"title_q{i}", "'" + token.replace("'", "''") + "':A", type_=sa.Text)
-        return sa.literal_column(TSVECTOR_SQL).op("@@")(sa.cast(q, TSQUERY))
 
     def ids(self) -> sa.Select[Any]:
         return sa.select(self.entry.c.dataset_id).select_from(self.from_).where(*self.conds)
