@@ -32,6 +32,7 @@ __all__ = ["ReadReport", "clean_header", "find_header", "read_table"]
 
 SAMPLE_ROWS = 50
 CHUNK_ROWS = 50_000
+FAST_BLOCK_BYTES = 4 << 20
 FULL_EXCEL_MAX_BYTES = 20 * 1024 * 1024
 _WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$|^[+-]?\.\d+$")
@@ -50,6 +51,9 @@ class ReadReport(BaseModel):
     encoding_confidence: float | None = None
     had_bom: bool = False
     delimiter: str | None = None
+    parser: str | None = Field(
+        None, description="CSV only: pyarrow (well-formed files) or python (careful reader)"
+    )
     sheet: str | None = None
     header_row: int | None = Field(None, description="0-based record index of the (first) header row")
     header_rows: int = 1
@@ -161,24 +165,39 @@ class _ParquetSink:
     def flush(self) -> None:
         if not self.rows:
             return
-        import pyarrow.compute as pc
-
         pa = self.pa
         width = len(self.names)
         columns = list(zip(*self.rows, strict=True)) if width else []
-        arrays = []
-        for col in columns:
-            arr = pa.array(col, type=pa.string())
-            blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
-            arr = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
-            if pc.any(pc.match_substring(arr, "\x00")).as_py():
-                self.nul_cells += pc.sum(pc.match_substring(arr, "\x00")).as_py() or 0
-                arr = pc.replace_substring(arr, "\x00", "")
-            self.replaced_chars += pc.sum(pc.count_substring(arr, "\ufffd")).as_py() or 0
-            arrays.append(arr)
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        self.count += len(self.rows)
+        self.write_arrays([pa.array(col, type=pa.string()) for col in columns], len(self.rows))
         self.rows = []
+
+    def normalize(self, arr: Any) -> Any:
+        """Blank (whitespace-only) cells become null; NUL characters are removed and counted."""
+        import pyarrow.compute as pc
+
+        pa = self.pa
+        blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
+        if pc.any(blank).as_py():
+            arr = pc.if_else(blank, pa.scalar(None, pa.string()), arr)
+        nul = pc.match_substring(arr, "\x00")
+        if pc.any(nul).as_py():
+            self.nul_cells += pc.sum(nul).as_py() or 0
+            arr = pc.replace_substring(arr, "\x00", "")
+        if pc.any(pc.match_substring(arr, "\ufffd")).as_py():
+            self.replaced_chars += pc.sum(pc.count_substring(arr, "\ufffd")).as_py() or 0
+        return arr
+
+    def write_arrays(self, arrays: list[Any], rows: int) -> None:
+        """Normalize and write one row group of string columns."""
+        arrays = [self.normalize(arr) for arr in arrays]
+        table = self.pa.Table.from_arrays(arrays, schema=self.schema)
+        self.writer.write_table(table, row_group_size=self.chunk_rows)
+        self.count += rows
+
+    def abort(self) -> None:
+        """Close the writer without flushing (the caller discards the file)."""
+        self.rows = []
+        self.writer.close()
 
     def close(self) -> None:
         self.flush()
@@ -201,6 +220,14 @@ def _shape_and_write(
         sample.append(rec)
         if len(sample) >= sample_rows:
             break
+    start, width, names = _layout(sample, report, header_block=header_block)
+    _write_rows(itertools.chain(sample[start:], records), dest, report, names, width)
+
+
+def _layout(
+    sample: list[Sequence[Any]], report: ReadReport, *, header_block: Any = None
+) -> tuple[int, int, list[str]]:
+    """Header, width and column names from the first records; fills the report; (first data record, width, names)."""
     h = find_header(sample)
     if h is None:
         raise EmptyFile("no cell has a value / 没有任何非空单元格", filename=report.source_name)
@@ -245,14 +272,19 @@ def _shape_and_write(
         report.warnings.append("表头有重复列名，已重命名 / duplicate header names were renamed")
     if not generated and any(not str(n).strip() for n in report.original_columns):
         report.warnings.append("表头有空列名，已命名为 column_N / blank header names were named column_N")
+    return (h if generated else h + nrows), width, names
 
+
+def _write_rows(
+    records: Iterator[Sequence[Any]], dest: Path, report: ReadReport, names: list[str], width: int
+) -> None:
+    """Write data records (padding short rows, dropping blank and comment rows); fills the report."""
     sink = _ParquetSink(dest, names)
     blank = ragged = comments = dropped = 0
-    start = h if generated else h + nrows
     buffer = sink.rows
     limit = sink.chunk_rows
     try:
-        for rec in itertools.chain(sample[start:], records):
+        for rec in records:
             if len(rec) == width:
                 if not any(rec):
                     blank += 1
@@ -281,6 +313,12 @@ def _shape_and_write(
             buffer = sink.rows
     finally:
         sink.close()
+    _finish_report(report, sink, blank=blank, ragged=ragged, dropped=dropped, comments=comments)
+
+
+def _finish_report(
+    report: ReadReport, sink: _ParquetSink, *, blank: int, ragged: int, dropped: int, comments: int
+) -> None:
     report.rows = sink.count
     report.blank_rows = blank
     report.ragged_rows = ragged
@@ -307,7 +345,7 @@ def _shape_and_write(
 # ---------------------------------------------------------------- CSV
 
 
-def _read_csv(src: Path, dest: Path, sniffed: Sniffed, report: ReadReport) -> None:
+def _read_csv(src: Path, dest: Path, sniffed: Sniffed, report: ReadReport, *, fast: bool = True) -> None:
     assert sniffed.encoding is not None
     enc = sniffed.encoding
     report.encoding = enc.encoding
@@ -318,11 +356,140 @@ def _read_csv(src: Path, dest: Path, sniffed: Sniffed, report: ReadReport) -> No
     text = io.TextIOWrapper(raw, encoding=enc.encoding, errors="replace", newline="")
     try:
         reader = csv.reader(text, delimiter=report.delimiter, quotechar='"', doublequote=True, strict=False)
-        _shape_and_write(iter(reader), dest, report)
+        report.parser = "python"
+        if fast:
+            sample = list(itertools.islice(reader, SAMPLE_ROWS))
+            start, width, names = _layout(sample, report)
+            if _fast_csv(src, dest, report, sample, start=start, width=width, names=names):
+                report.parser = "pyarrow"
+                return
+            _write_rows(itertools.chain(sample[start:], reader), dest, report, names, width)
+        else:
+            _shape_and_write(iter(reader), dest, report)
     except csv.Error as exc:
         raise UnknownFormat(f"CSV 解析失败 / CSV parse error: {exc}", filename=report.source_name) from exc
     finally:
         text.close()
+
+
+def _fast_csv(
+    src: Path,
+    dest: Path,
+    report: ReadReport,
+    sample: list[Sequence[Any]],
+    *,
+    start: int,
+    width: int,
+    names: list[str],
+) -> bool:
+    """Read a well-formed CSV with pyarrow's streaming parser; False (nothing written) when it is not one.
+
+    Well-formed: the header (if any) is the first record, every record has as many cells as the
+    header, the text decodes strictly and the delimiter is one ASCII character. The result is the
+    same as the careful path's (same cells, blank rows and blank cells, NUL and U+FFFD handling);
+    anything else falls back to the careful path, which pads, trims and reports odd rows.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    delimiter = report.delimiter or ","
+    if len(delimiter) != 1 or not delimiter.isascii() or start > 1 or width < 1:
+        return False
+    if any(len(rec) != width for rec in sample):
+        return False
+    if start == 1 and any("\n" in c or "\r" in c for c in sample[0]):
+        return False  # a header cell spanning lines: leave row counting to the careful path
+    encoding = (report.encoding or "utf-8").lower().replace("_", "-")
+    if encoding in ("utf-8", "utf8", "utf-8-sig", "ascii"):
+        encoding = "utf8"
+
+    def on_invalid(_row: Any) -> str:
+        return "error"  # a ragged row: the careful path pads it and reports it
+
+    string = pa.string()
+    try:
+        stream = pacsv.open_csv(
+            src,
+            read_options=pacsv.ReadOptions(
+                column_names=[f"c{i}" for i in range(width)],
+                skip_rows=start,
+                encoding=encoding,
+                block_size=FAST_BLOCK_BYTES,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": string for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, UnicodeError, LookupError, ValueError):
+        return False
+    sink = _ParquetSink(dest, names)
+    blank = 0
+    pending: list[Any] = []
+    pending_rows = 0
+    try:
+        with stream:
+            for batch in stream:
+                if batch.num_rows == 0:
+                    continue
+                batch, dropped = _drop_blank_rows(batch)
+                blank += dropped
+                if batch.num_rows:
+                    pending.append(batch)
+                    pending_rows += batch.num_rows
+                if pending_rows >= sink.chunk_rows:
+                    pending = _flush_batches(sink, pending, final=False)
+                    pending_rows = sum(b.num_rows for b in pending)
+            _flush_batches(sink, pending, final=True)
+    except (pa.ArrowException, UnicodeError, ValueError):
+        sink.abort()
+        dest.unlink(missing_ok=True)
+        return False
+    sink.close()
+    _finish_report(report, sink, blank=blank, ragged=0, dropped=0, comments=0)
+    return True
+
+
+def _drop_blank_rows(batch: Any) -> tuple[Any, int]:
+    """Drop rows whose cells are all empty (an empty line or ,,,), as the careful path does."""
+    import pyarrow.compute as pc
+
+    empty = None
+    for col in batch.columns:
+        this = pc.equal(pc.binary_length(col), 0)
+        empty = this if empty is None else pc.and_(empty, this)
+    count = pc.sum(empty).as_py() or 0
+    return (batch.filter(pc.invert(empty)), count) if count else (batch, 0)
+
+
+def _flush_batches(sink: _ParquetSink, batches: list[Any], *, final: bool) -> list[Any]:
+    """Write whole row groups of chunk_rows rows (all rows when final); return the rows left over."""
+    if not batches:
+        return []
+    import pyarrow as pa
+
+    table = pa.Table.from_batches(batches)
+    take = table.num_rows if final else table.num_rows // sink.chunk_rows * sink.chunk_rows
+    if take:
+        head = table.slice(0, take).combine_chunks()
+        sink.write_arrays(
+            [
+                head.column(i).chunk(0) if head.column(i).num_chunks else pa.array([], pa.string())
+                for i in range(head.num_columns)
+            ],
+            take,
+        )
+    return table.slice(take).to_batches() if take < table.num_rows else []
 
 
 # ---------------------------------------------------------------- Excel
@@ -658,9 +825,18 @@ _BINARY_NOTES = ("binary", "image", "archive", "database", "PDF", "Arrow")
 
 
 def read_table(
-    src: Path, dest: Path, *, sniffed: Sniffed | None = None, source_name: str | None = None
+    src: Path,
+    dest: Path,
+    *,
+    sniffed: Sniffed | None = None,
+    source_name: str | None = None,
+    fast_csv: bool = True,
 ) -> ReadReport:
-    """Read any supported table file into an all-text Parquet file at dest (written atomically)."""
+    """Read any supported table file into an all-text Parquet file at dest (written atomically).
+
+    Well-formed CSV goes through pyarrow's parser; ``fast_csv=False`` forces the careful row-by-row
+    reader (the fallback for ragged, oddly encoded or oddly delimited files) for every CSV.
+    """
     src = Path(src)
     dest = Path(dest)
     name = source_name or src.name
@@ -677,7 +853,7 @@ def read_table(
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     try:
         if sniffed.format in ("csv", "tsv"):
-            _read_csv(src, tmp, sniffed, report)
+            _read_csv(src, tmp, sniffed, report, fast=fast_csv)
         elif sniffed.format == "xlsx":
             _read_xlsx(src, tmp, report)
         elif sniffed.format == "xls":

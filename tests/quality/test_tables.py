@@ -186,3 +186,51 @@ def test_blank_only_file_is_empty(tmp_path: Path) -> None:
         read_table(src, tmp_path / "o.parquet")
     assert not (tmp_path / "o.parquet").exists()
     assert list(tmp_path.iterdir()) == [src]
+
+
+# ---------------------------------------------------------------- pyarrow fast path == careful path
+
+_FAST_CASES = {
+    "plain": "id,code,name\n1,007,张三\n2,008,李四\n".encode(),
+    "bom_and_blank_cells": "\ufeffa,b,c\n1, ,3\n,,\n4,\u3000,6\n".encode(),
+    "no_header": b"1,2,3\n4,5,6\n7,8,9\n",
+    "quoted": b'a,b\n"x, y","say ""hi"""\n"multi\nline",2\r\n3,4\r5,6\n',
+    "gb18030": "名称,代码\n张三,001\n李四,002\n".encode("gb18030"),
+    "semicolon": b"a;b;c\n1;2;3\n4;5;6\n",
+    "nul_cells": b"a,b\n1,x\x00y\n2,3\n",
+    "blank_line_late": b"a,b\n" + b"1,2\n" * 60 + b"\n3,4\n,\n5,6\n",
+    "ragged_late": b"a,b,c\n" + b"1,2,3\n" * 60 + b"4,5\n6,7,8,9\n",
+    "comment_late": b"a,b,c\n" + b"1,2,3\n" * 60 + b"# note\n7,8,9\n",
+    "bad_utf8_late": b"a,b\n" + "名,1\n".encode() * 60 + b"x,\xff\xfe\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FAST_CASES))
+def test_fast_csv_path_matches_careful_path(tmp_path: Path, name: str) -> None:
+    src = tmp_path / f"{name}.csv"
+    src.write_bytes(_FAST_CASES[name])
+    fast = read_table(src, tmp_path / "fast.parquet")
+    careful = read_table(src, tmp_path / "careful.parquet", fast_csv=False)
+    assert careful.parser == "python"
+    assert fast.model_dump(exclude={"parser"}) == careful.model_dump(exclude={"parser"})
+    assert pq.read_table(tmp_path / "fast.parquet").equals(pq.read_table(tmp_path / "careful.parquet"))
+
+
+def test_well_formed_csv_takes_the_fast_path_and_odd_rows_fall_back(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_bytes(_FAST_CASES["quoted"])
+    assert read_table(good, tmp_path / "g.parquet").parser == "pyarrow"
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_bytes(_FAST_CASES["ragged_late"])
+    report = read_table(ragged, tmp_path / "r.parquet")
+    assert report.parser == "python"
+    assert report.ragged_rows == 2 and report.rows == 62
+
+
+def test_fast_path_row_groups_have_chunk_rows(tmp_path: Path) -> None:
+    src = tmp_path / "groups.csv"
+    src.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(120_000)), encoding="utf-8")
+    report = read_table(src, tmp_path / "g.parquet")
+    meta = pq.ParquetFile(tmp_path / "g.parquet").metadata
+    assert report.parser == "pyarrow"
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [50_000, 50_000, 20_000]
