@@ -5,13 +5,18 @@ Each registration is two requests, as an agency's system would send them: POST /
 The app runs under uvicorn on a free loopback port over a temporary SQLite database; requests carry
 an API token and are sent by a few keep-alive clients in parallel. Target: under 60 s for 10,000.
 
-Run: .venv/bin/python bench/registration_bench.py [--count 10000] [--clients 8]
+With `--mode create` each registration is only the first request (the draft entry), to show what the
+application adds. `--profile FILE` records the server with py-spy (all threads; `pip install py-spy`)
+into FILE (speedscope JSON, or a flame graph when FILE ends in .svg).
+
+Run: .venv/bin/python bench/registration_bench.py [--count 10000] [--clients 4] [--mode both|create]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,6 +77,14 @@ def prepare(db_url: str) -> str:
     return raw
 
 
+def server_cpu(pid: int) -> float:
+    """User + system CPU seconds the server process has used so far."""
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     """Wait until the server answers its health probe."""
     deadline = time.monotonic() + timeout
@@ -87,8 +100,8 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise SystemExit("server did not start")
 
 
-def register_range(base: str, token: str, start: int, stop: int) -> int:
-    """Create and file a first registration for datasets start..stop-1; return failures."""
+def register_range(base: str, token: str, start: int, stop: int, apply: bool = True) -> int:
+    """Create (and, with apply, file a first registration for) datasets start..stop-1; return failures."""
     failures = 0
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
@@ -109,6 +122,8 @@ def register_range(base: str, token: str, start: int, stop: int) -> int:
             if r.status_code != 201:
                 failures += 1
                 continue
+            if not apply:
+                continue
             r = client.post(f"/api/v1/datasets/{name}/registrations", json={"kind": "first"})
             failures += r.status_code != 201
     return failures
@@ -118,8 +133,12 @@ def main() -> None:
     """Run the benchmark and print (and return) the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--mode", choices=["both", "create"], default="both")
+    parser.add_argument("--profile", default="", help="record the server with py-spy into this file")
     args = parser.parse_args()
+    apply = args.mode == "both"
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         token = prepare(db_url)
@@ -136,24 +155,51 @@ def main() -> None:
             wait_ready(base, proc)
             register_range(base, token, -1, 0)  # warm up (jieba's dictionary, the first connection)
             step = -(-args.count // args.clients)
+            spy = None
+            if args.profile:
+                fmt = "flamegraph" if args.profile.endswith(".svg") else "speedscope"
+                spy = subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--threads",
+                        "--idle",
+                        "--rate",
+                        "200",
+                        "--format",
+                        fmt,
+                        "--output",
+                        args.profile,
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)
+            cpu0 = server_cpu(proc.pid)
             t0 = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
                 parts = [
-                    pool.submit(register_range, base, token, i, min(i + step, args.count))
+                    pool.submit(register_range, base, token, i, min(i + step, args.count), apply)
                     for i in range(0, args.count, step)
                 ]
                 failures = sum(p.result() for p in parts)
             elapsed = time.perf_counter() - t0
+            cpu = server_cpu(proc.pid) - cpu0
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
         finally:
             proc.terminate()
             proc.wait(30)
-    requests = 2 * args.count
+    requests = (2 if apply else 1) * args.count
     verdict = "meets" if elapsed < TARGET_S * args.count / 10_000 else "misses"
     print(
-        f"registered {args.count} datasets ({requests} requests, {failures} failed) in {elapsed:.1f} s: "
-        f"{args.count / elapsed:.0f} registrations/s, {requests / elapsed:.0f} requests/s; "
+        f"[{args.mode}, {args.clients} clients] registered {args.count} datasets ({requests} requests, "
+        f"{failures} failed) in {elapsed:.1f} s: {args.count / elapsed:.0f} registrations/s, "
+        f"{requests / elapsed:.0f} requests/s, server CPU {1000 * cpu / requests:.2f} ms/request; "
         f"{verdict} the target of {TARGET_S:.0f} s per 10,000 (cpus: {os.cpu_count()}, "
-        f"load avg {os.getloadavg()[0]:.1f})"
+        f"load avg {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)"
     )
 
 
