@@ -199,3 +199,64 @@ def test_shapes_and_datetime_parsing() -> None:
     assert not re.search(FORMAT_SHAPES["region_code"], "33010")
     assert parse_datetime("2024-01-05 10:30:15.5").microsecond == 500000  # type: ignore[union-attr]
     assert parse_datetime("2024-13-01") is None
+
+
+def _id_with_check(body: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+
+def test_vectorized_checksums_agree_with_the_validators() -> None:
+    """The numpy/regex fast paths give exactly the per-value validators' verdicts, edge cases included."""
+    import random
+    import re
+
+    from quality import validators
+    from quality.expectations import FORMAT_SHAPES
+
+    rng = random.Random(3)
+    ids = [
+        _id_with_check(
+            f"{rng.choice(['11', '33', '44', '99', '00'])}0102{y}{m:02d}{d:02d}{rng.randint(0, 999):03d}"
+        )
+        for y, m, d in [
+            (2000, 2, 29),
+            (1900, 2, 29),
+            (2023, 2, 29),
+            (1879, 12, 31),
+            (1880, 1, 1),
+            (2099, 1, 1),
+        ]
+        + [(rng.randint(1850, 2030), rng.randint(0, 13), rng.randint(0, 32)) for _ in range(400)]
+    ]
+    ids += [i[:-1] + str((int(i[-1]) + 1) % 10) if i[-1].isdigit() else i[:-1] + "0" for i in ids[:100]]
+    ids += [i.lower() for i in ids if i.endswith("X")][:20]
+    ids += [
+        "330102800229123",
+        "330102800230123",
+        "990102800101123",
+        "３３０１０２１９９０",
+        " 110101199003070000 ",
+    ]
+    ids += ["１１０１０１１９９００３０７００００", "11010119900307000x", "not an id", "", None]
+    mobiles = ["13812345678", "+8613812345678", "0086 138-1234-5678", "86 13812345678", "12812345678"]
+    mobiles += [
+        "138 1234 5678",
+        "138\x0b1234\x0b5678",
+        "1381234567",
+        "１３８１２３４５６７８",
+        "8613812345678",
+        None,
+    ]
+    mobiles += [f"1{rng.randint(0, 9)}{rng.randint(0, 10**9 - 1):09d}" for _ in range(200)]
+    regions = ["330106", "990101", "000000", "110000", "３３０１０６", "33010", None]
+    cases = {"resident_id": ids, "mobile": mobiles, "region_code": regions}
+    for fmt, values in cases.items():
+        check = validators.is_resident_id if fmt == "resident_id" else getattr(validators, f"is_{fmt}")
+        shape = re.compile(FORMAT_SHAPES[fmt])
+        expected = [not (isinstance(v, str) and shape.search(v.strip())) or check(v) for v in values]
+        got = valid_format_mask(pd.Series(values, dtype=object), fmt).tolist()
+        wrong = [(v, e, g) for v, e, g in zip(values, expected, got, strict=True) if e != g]
+        assert not wrong, (fmt, wrong)
+        # The cases include failures (a well-shaped mobile always passes: its shape is its check).
+        assert fmt == "mobile" or not all(expected), fmt
