@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from auth import audit
 from auth.grants import GrantUnusable
@@ -1536,86 +1536,6 @@ def order_page(
     return _order_view(page, session, storage, settings, order)
 
 
-ORDER_STEPS = ("accept", "pay", "receive", "cancel", "dispute", "revoke")
-
-
-@router.post("/exchange/orders/{ref}/{step}", response_class=HTMLResponse)
-def order_step(
-    page: Page,
-    ref: str,
-    step: str,
-    user: CurrentUser,
-    form: CheckedForm,
-    session: SessionDep,
-    storage: StorageDep,
-    settings: SettingsDep,
-) -> Response:
-    """One step of an order: accept the contract, pay, confirm receipt, cancel, dispute, revoke."""
-    if step not in ORDER_STEPS:
-        raise NotVisible("exchange.order", f"unknown step {step}")
-    order = visible_order(ref, session, page.actor)
-    gw = _gw(page, settings)
-    side = order_side(page.actor, order)
-    try:
-        if step == "accept":
-            wanted = text(form, "side")
-            if wanted == orders.BUYER:
-                require_member(page.actor, order.buyer_org_id, "exchange.contract.accept", BUYER_ROLES)
-            else:
-                wanted = orders.SELLER
-                require_member(page.actor, order.seller_org_id, "exchange.contract.accept")
-            orders.accept_contract(session, gw, actor_id=user.id, order=order, side=wanted)
-        elif step == "revoke":
-            if not is_operator(page.actor) and side != orders.SELLER:
-                raise AccessDenied(
-                    "exchange.order.revoke", "only the seller or the operator / 仅卖方或运营方"
-                )
-            orders.revoke_entitlement(session, gw, actor_id=user.id, order=order, reason=text(form, "reason"))
-        elif step == "dispute":
-            if side is None:
-                raise AccessDenied("exchange.dispute.open", "only the buyer or the seller / 仅买卖双方")
-            orders.open_dispute(
-                session, gw, actor_id=user.id, order=order, side=side, reason=text(form, "reason")
-            )
-        else:
-            if side != orders.BUYER:
-                raise AccessDenied(f"exchange.order.{step}", "only the buyer may do this / 仅买方可操作")
-            if step == "pay":
-                amount = fen_of(text(form, "amount"))
-                if amount is None:
-                    raise products.InvalidProduct("请填写付款金额（元） / enter the amount paid in yuan")
-                orders.record_payment(
-                    session,
-                    gw,
-                    actor_id=user.id,
-                    order=order,
-                    amount_fen=amount,
-                    payment_ref=text(form, "payment_ref"),
-                )
-            elif step == "receive":
-                orders.confirm_receipt(session, gw, actor_id=user.id, order=order)
-            else:
-                orders.cancel_order(session, gw, actor_id=user.id, order=order, reason=text(form, "reason"))
-    except STEP_ERRORS as exc:
-        session.rollback()
-        message, status = _problem(page, exc)
-        order = orders.require_order(session, ref)
-        return _order_view(page, session, storage, settings, order, error=message, status=status)
-    session.commit()
-    return redirect(f"/exchange/orders/{order.number}")
-
-
-def _resource_of(session: Session, product: DataProduct, raw: str) -> Any:
-    from catalog.errors import ResourceNotFound
-    from catalog.models import Resource
-
-    rid = _uuid(raw)
-    resource = session.get(Resource, rid) if rid else None
-    if resource is None or str(resource.dataset_id) not in product.dataset_ids:
-        raise ResourceNotFound(f"该资源不属于本产品 / the resource is not part of this product: {raw}")
-    return resource
-
-
 @router.post("/exchange/orders/{ref}/data", response_class=HTMLResponse)
 def order_data_query(
     page: Page,
@@ -1718,6 +1638,86 @@ def order_sandbox_query(
         return _order_view(page, session, storage, settings, order, error=message, status=status, form=values)
     session.commit()
     return _order_view(page, session, storage, settings, order, sandbox_result=result, form=values)
+
+
+ORDER_STEPS = ("accept", "pay", "receive", "cancel", "dispute", "revoke")
+
+
+@router.post("/exchange/orders/{ref}/{step}", response_class=HTMLResponse)
+def order_step(
+    page: Page,
+    ref: str,
+    step: str,
+    user: CurrentUser,
+    form: CheckedForm,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+) -> Response:
+    """One step of an order: accept the contract, pay, confirm receipt, cancel, dispute, revoke."""
+    if step not in ORDER_STEPS:
+        raise NotVisible("exchange.order", f"unknown step {step}")
+    order = visible_order(ref, session, page.actor)
+    gw = _gw(page, settings)
+    side = order_side(page.actor, order)
+    try:
+        if step == "accept":
+            wanted = text(form, "side")
+            if wanted == orders.BUYER:
+                require_member(page.actor, order.buyer_org_id, "exchange.contract.accept", BUYER_ROLES)
+            else:
+                wanted = orders.SELLER
+                require_member(page.actor, order.seller_org_id, "exchange.contract.accept")
+            orders.accept_contract(session, gw, actor_id=user.id, order=order, side=wanted)
+        elif step == "revoke":
+            if not is_operator(page.actor) and side != orders.SELLER:
+                raise AccessDenied(
+                    "exchange.order.revoke", "only the seller or the operator / 仅卖方或运营方"
+                )
+            orders.revoke_entitlement(session, gw, actor_id=user.id, order=order, reason=text(form, "reason"))
+        elif step == "dispute":
+            if side is None:
+                raise AccessDenied("exchange.dispute.open", "only the buyer or the seller / 仅买卖双方")
+            orders.open_dispute(
+                session, gw, actor_id=user.id, order=order, side=side, reason=text(form, "reason")
+            )
+        else:
+            if side != orders.BUYER:
+                raise AccessDenied(f"exchange.order.{step}", "only the buyer may do this / 仅买方可操作")
+            if step == "pay":
+                amount = fen_of(text(form, "amount"))
+                if amount is None:
+                    raise products.InvalidProduct("请填写付款金额（元） / enter the amount paid in yuan")
+                orders.record_payment(
+                    session,
+                    gw,
+                    actor_id=user.id,
+                    order=order,
+                    amount_fen=amount,
+                    payment_ref=text(form, "payment_ref"),
+                )
+            elif step == "receive":
+                orders.confirm_receipt(session, gw, actor_id=user.id, order=order)
+            else:
+                orders.cancel_order(session, gw, actor_id=user.id, order=order, reason=text(form, "reason"))
+    except STEP_ERRORS as exc:
+        session.rollback()
+        message, status = _problem(page, exc)
+        order = orders.require_order(session, ref)
+        return _order_view(page, session, storage, settings, order, error=message, status=status)
+    session.commit()
+    return redirect(f"/exchange/orders/{order.number}")
+
+
+def _resource_of(session: Session, product: DataProduct, raw: str) -> Any:
+    from catalog.errors import ResourceNotFound
+    from catalog.models import Resource
+
+    rid = _uuid(raw)
+    resource = session.get(Resource, rid) if rid else None
+    if resource is None or str(resource.dataset_id) not in product.dataset_ids:
+        raise ResourceNotFound(f"该资源不属于本产品 / the resource is not part of this product: {raw}")
+    return resource
 
 
 @router.get("/exchange/orders/{ref}/certificate", response_class=HTMLResponse)
