@@ -359,11 +359,19 @@ def test_the_whole_trade_through_page_forms(app_client: TestClient, trade: Trade
     submit(c, second, f"{second}/cancel", {"reason": "需求变更"})
     assert "已退款" in c.get(second).text
 
-    # 12. the holder cancels its registration (注销); the public page says so
+    # 12. the holder transfers its registration; the operator revokes it; the broker delists the product
     sign_in(c, who["holder"])
-    submit(c, rights_url, f"{rights_url}/cancel", {"reason": "不再经营"})
-    assert "已注销" in c.get(rights_url).text
-    assert c.get(f"{order_url}?lang=en").text.count("Refunded") >= 1
+    submit(c, rights_url, f"{rights_url}/transfer", {"to_org": w.buyer_org.name})
+    assert w.buyer_org.title in c.get(rights_url).text.split("权利人")[1].split("</dd>")[0]
+    sign_in(c, who["operator"])
+    submit(c, rights_url, f"{rights_url}/revoke", {"reason": "登记材料不实"})
+    assert "已撤销" in c.get(rights_url).text
+    sign_in(c, who["broker"])
+    submit(c, manage, f"{manage}/delist", {"reason": "停止经营"})
+    assert "区县人口统计数据产品" not in c.get("/exchange").text
+    assert "Refunded" in c.get(f"{order_url}?lang=en").text
+    sign_in(c, who["stranger"])
+    assert c.get(order_url).status_code == 404  # not a party: the order does not exist for them
 
 
 def test_reject_with_reasons_and_escaped_titles(app_client: TestClient, trade: Trade) -> None:
@@ -398,3 +406,12 @@ def test_reject_with_reasons_and_escaped_titles(app_client: TestClient, trade: T
         assert XSS_PRODUCT not in html, where
         assert "&lt;script&gt;" in html, where
     assert "<b>不完整</b>" not in outcome
+
+    # the holder registers its rights over the rejected product's data, then cancels (注销) them
+    rights_url = submit(c, manage, f"{manage}/rights", {"rights": ["holding"]}).headers["location"]
+    sign_in(c, who["operator"])
+    submit(c, rights_url, f"{rights_url}/certify")
+    sign_in(c, who["holder"])
+    submit(c, rights_url, f"{rights_url}/cancel", {"reason": "不再经营"})
+    cancelled = c.get(rights_url).text
+    assert "已注销" in cancelled and "&lt;script&gt;" in cancelled and XSS_PRODUCT not in cancelled
