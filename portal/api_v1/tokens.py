@@ -11,6 +11,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import anyio.to_thread
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
@@ -65,15 +66,16 @@ def credential_scope(session: Session, settings: Settings, credential: str) -> s
     return ""
 
 
-def enforce_token_scope(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+async def enforce_token_scope(request: Request, session: SessionDep, settings: SettingsDep) -> None:
     """Refuse (403) a request whose bearer token's scope is narrower than the request needs."""
+    # async: reads (most requests) return at once without a worker-thread hop.
     needed = needed_scope(request.method, request.url.path)
     if needed == TokenScope.READ.value:
         return
     credential = bearer_credential(request)
     if not credential:
         return  # cookie sessions and anonymous callers carry no scope
-    scope = credential_scope(session, settings, credential)
+    scope = await anyio.to_thread.run_sync(credential_scope, session, settings, credential)
     if scope is not None and not scope_allows(scope, needed):
         raise AccessDenied(
             f"api.{needed}", f"this token's scope is {scope or 'none'} / 令牌范围不足，只读令牌不能写入"
