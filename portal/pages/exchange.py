@@ -69,7 +69,7 @@ from portal.api_v1.exchange import (
 from portal.deps import CurrentUser, SessionDep, SettingsDep, StorageDep
 from portal.errors import status_for
 from portal.pages.forms import CheckedForm, FieldErrors, field_errors, text
-from portal.pages.rendering import Page, PageContext, PageRoute, bilingual, redirect, render
+from portal.pages.rendering import LOCAL_TZ, Page, PageContext, PageRoute, bilingual, redirect, render
 from portal.settings import Settings
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -139,6 +139,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "received": ("已确认收货并结算", "Received and settled"),
     "refunded": ("已退款", "Refunded"),
     "expired": ("已到期", "Expired"),
+    "suspended": ("已暂停", "Suspended"),
     # disputes
     "answered": ("已答复", "Answered"),
     "resolved": ("已裁决", "Resolved"),
@@ -217,12 +218,13 @@ def _date(raw: str) -> date | None:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """The start of a day a person names, in the portal's time zone."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
 
 
 def _end_of(day: date) -> datetime:
     """The end of a day a person names as 'until': the next midnight."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
 
 
 def _my_orgs(session: Session, page: PageContext, roles: tuple[str, ...] = WRITERS) -> list[Organization]:
