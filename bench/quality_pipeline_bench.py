@@ -185,6 +185,16 @@ CHILD_COMMON = r"""
 import json, os, resource, sys, threading, time
 import psutil
 
+def vmpeak_mb():
+    # Peak virtual address space (what RLIMIT_AS caps), from /proc on Linux.
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmPeak:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return None
+
 class Phases:
     # Wall-clock seconds and peak RSS (sampled every 10 ms) of each named phase.
     def __init__(self):
@@ -216,6 +226,7 @@ class Phases:
             "cpu_s": round(sum(self.cpu.values()), 3),
             "peak_mb": {k: round(v / 2**20) for k, v in self.peaks.items()},
             "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "vmpeak_mb": vmpeak_mb(),
             **extra,
         }
 """
@@ -356,7 +367,8 @@ def show(label: str, res: dict[str, Any]) -> None:
         for k, v in res["seconds"].items()
     )
     print(
-        f"  {label:<8} wall {res['total_s']:.1f}s cpu {res['cpu_s']:.1f}s maxrss {res['maxrss_mb']} MB | {phases}"
+        f"  {label:<8} wall {res['total_s']:.1f}s cpu {res['cpu_s']:.1f}s maxrss {res['maxrss_mb']} MB "
+        f"(virtual {res.get('vmpeak_mb')} MB) | {phases}"
     )
 
 
@@ -369,6 +381,55 @@ def compare(base: dict[str, int], ours: dict[str, int]) -> list[str]:
     ]
 
 
+def bounded(args: argparse.Namespace, tmp: Path, schema_json: str) -> list[str]:
+    """The pipeline with small chunks at half and full --bounded-rows: peak RSS must stay flat and
+    under the budget, and the whole-table results (duplicates across chunks, row count) exact."""
+    failures: list[str] = []
+    peaks: dict[int, int] = {}
+    for rows in (args.bounded_rows // 2, args.bounded_rows):
+        big = tmp / f"big{rows}.csv"
+        t = time.perf_counter()
+        write_csv(big, rows)
+        print(
+            f"bounded run: {rows:,} rows, {big.stat().st_size / 1e6:.0f} MB CSV, chunk_rows "
+            f"{args.bounded_chunk_rows:,}, address-space cap {args.budget_mb or 'none'} "
+            f"(written in {time.perf_counter() - t:.1f}s; {load()})"
+        )
+        res = child(
+            CHILD_OURS, str(big), schema_json, str(tmp / f"work-big{rows}"),
+            str(args.bounded_chunk_rows), str(args.budget_mb),
+        )  # fmt: skip
+        big.unlink()
+        if res.get("failed"):
+            failures.append(f"bounded run ({rows:,} rows) failed: {res['stderr'][-800:]}")
+            continue
+        show("bounded", res)
+        dups = planted_duplicates(rows)
+        got = res["failing"]["记录号.unique"]
+        print(
+            f"  记录号.unique failing rows {got} (planted {2 * dups} in {dups} pairs far apart); "
+            f"row count {res['rows']:,} (profile {res['profile_rows']:,}); {res['chunks']} chunks"
+        )
+        peaks[rows] = res["maxrss_mb"]
+        if got != 2 * dups:
+            failures.append(f"bounded: unique found {got}, planted {2 * dups}")
+        if res["rows"] != rows or res["profile_rows"] != rows:
+            failures.append(f"bounded: row count {res['rows']} / {res['profile_rows']} != {rows}")
+        if res["errors"]:
+            failures.append(f"bounded: rules with errors {res['errors']}")
+        if res["maxrss_mb"] >= args.memory_budget_mb:
+            failures.append(f"bounded: peak RSS {res['maxrss_mb']} MB >= budget {args.memory_budget_mb} MB")
+    if len(peaks) == 2:
+        small, large = (peaks[k] for k in sorted(peaks))
+        growth = large / small - 1
+        print(
+            f"  peak RSS {small} MB -> {large} MB as rows double ({growth:+.0%}); budget {args.memory_budget_mb} MB"
+        )
+        if growth > 0.25:
+            failures.append(f"bounded: peak RSS grew {growth:.0%} when rows doubled")
+    return failures
+
+
 def main() -> None:
     """Generate, measure both pipelines in one run, check the bounded-memory run, print a summary."""
     parser = argparse.ArgumentParser(
@@ -378,7 +439,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="interleaved baseline/ours pairs")
     parser.add_argument("--bounded-rows", type=int, default=2_000_000, help="0 skips the bounded run")
     parser.add_argument("--bounded-chunk-rows", type=int, default=100_000)
-    parser.add_argument("--budget-mb", type=int, default=0, help="RLIMIT_AS cap for the bounded run")
+    parser.add_argument("--memory-budget-mb", type=int, default=1536, help="peak RSS allowed (bounded run)")
+    parser.add_argument(
+        "--budget-mb",
+        type=int,
+        default=0,
+        help="optional RLIMIT_AS cap for the bounded run (virtual; >= ~3500)",
+    )
     args = parser.parse_args()
     schema_json = json.dumps(SCHEMA, ensure_ascii=False)
     failures: list[str] = []
@@ -430,34 +497,7 @@ def main() -> None:
         src.unlink()
 
         if args.bounded_rows:
-            big = Path(tmp) / "big.csv"
-            t = time.perf_counter()
-            write_csv(big, args.bounded_rows)
-            print(
-                f"bounded run: {args.bounded_rows:,} rows, {big.stat().st_size / 1e6:.0f} MB, chunk_rows "
-                f"{args.bounded_chunk_rows:,}, address-space cap {args.budget_mb or 'none'} MB (written in {time.perf_counter() - t:.1f}s)"
-            )
-            res = child(
-                CHILD_OURS, str(big), schema_json, str(Path(tmp) / "work-big"),
-                str(args.bounded_chunk_rows), str(args.budget_mb),
-            )  # fmt: skip
-            if res.get("failed"):
-                failures.append(f"bounded run failed: {res['stderr'][-800:]}")
-            else:
-                show("bounded", res)
-                dups = planted_duplicates(args.bounded_rows)
-                got = res["failing"]["记录号.unique"]
-                print(
-                    f"  记录号.unique failing rows {got} (planted {2 * dups}); row count {res['rows']:,}; chunks {res['chunks']}"
-                )
-                if got != 2 * dups:
-                    failures.append(f"bounded: unique found {got}, planted {2 * dups}")
-                if res["rows"] != args.bounded_rows or res["profile_rows"] != args.bounded_rows:
-                    failures.append(
-                        f"bounded: row count {res['rows']} / {res['profile_rows']} != {args.bounded_rows}"
-                    )
-                if res["errors"]:
-                    failures.append(f"bounded: rules with errors {res['errors']}")
+            failures += bounded(args, Path(tmp), schema_json)
     print(f"{load()} at end")
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))
