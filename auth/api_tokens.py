@@ -124,12 +124,15 @@ def authenticate_api_token(
     raw = (raw or "").strip()
     if not raw.startswith(TOKEN_PREFIX) or len(raw) < 20:
         raise TokenInvalid("not a dataledger API token")
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
-    if token is None:
+    # Token and owner in one statement: this runs on every API request.
+    found = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(ApiToken.token_hash == hash_token(raw))
+    ).first()
+    if found is None:
         raise TokenInvalid("unknown API token")
-    user = session.get(User, token.user_id)
-    if user is None:
-        raise TokenInvalid("unknown API token")
+    token, user = found
     if token.revoked_at is not None:
         audit.record(
             session,

@@ -126,7 +126,7 @@ def create_dataset(session: Session, *, actor_id: uuid.UUID | None, data: Datase
     session.add(dataset)
     ledger.append(session, actor_id=actor_id, action="dataset.create", subject=dataset)
     session.flush()
-    reindex_dataset(session, dataset)
+    reindex_dataset(session, dataset, new=True)
     return dataset
 
 
@@ -323,13 +323,21 @@ def count_download(session: Session, dataset: Dataset) -> None:
     )
 
 
-def reindex_dataset(session: Session, dataset: Dataset) -> None:
-    """Bring the dataset's search entry up to date, in the same transaction as the change."""
+def reindex_dataset(session: Session, dataset: Dataset, *, new: bool = False) -> None:
+    """Bring the dataset's search entry up to date, in the same transaction as the change.
+
+    `new` says the dataset was created in this transaction: it has no resources, columns or index
+    rows yet, so they are not looked up (three statements fewer on every registration).
+    """
     org = session.get(Organization, dataset.owner_org_id)
-    resources = list_resources(session, dataset)
-    columns = session.exec(
-        select(DataItem.name, DataItem.name_zh, DataItem.name_en).where(DataItem.dataset_id == dataset.id)
-    ).all()
+    resources = [] if new else list_resources(session, dataset)
+    columns = (
+        []
+        if new
+        else session.exec(
+            select(DataItem.name, DataItem.name_zh, DataItem.name_en).where(DataItem.dataset_id == dataset.id)
+        ).all()
+    )
     search_index.index_document(
         session,
         SearchDocument(
@@ -356,6 +364,7 @@ def reindex_dataset(session: Session, dataset: Dataset) -> None:
             metadata_modified_at=dataset.updated_at,
             popularity=dataset.download_count,
         ),
+        new=new,
     )
 
 

@@ -280,15 +280,18 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def index_documents(session: Session, docs: Iterable[SearchDocument]) -> int:
-    """Insert or replace many documents in the index (and its full text); flush only."""
+def index_documents(session: Session, docs: Iterable[SearchDocument], *, new: bool = False) -> int:
+    """Insert or replace many documents in the index (and its full text); flush only.
+
+    `new=True` says none of the datasets is indexed yet (created in this transaction): nothing to delete.
+    """
     latest: dict[uuid.UUID, SearchDocument] = {d.dataset_id: d for d in docs}
     if not latest:
         return 0
     conn = session.connection()
     entry = SearchEntry.__table__
     facet = SearchFacet.__table__
-    for chunk in _chunks(list(latest), 500):
+    for chunk in [] if new else _chunks(list(latest), 500):
         conn.execute(sa.delete(facet).where(facet.c.dataset_id.in_(chunk)))
         conn.execute(sa.delete(entry).where(entry.c.dataset_id.in_(chunk)))
     entries = [entry_row(d) for d in latest.values()]
@@ -304,9 +307,9 @@ def index_documents(session: Session, docs: Iterable[SearchDocument]) -> int:
     return len(entries)
 
 
-def index_document(session: Session, doc: SearchDocument) -> None:
+def index_document(session: Session, doc: SearchDocument, *, new: bool = False) -> None:
     """Insert or replace one dataset in the index (and its full text); flush only."""
-    index_documents(session, [doc])
+    index_documents(session, [doc], new=new)
 
 
 def remove_document(session: Session, dataset_id: uuid.UUID) -> None:
