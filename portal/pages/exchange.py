@@ -31,7 +31,13 @@ from auth.policy import AccessDenied, Action, NotVisible
 from catalog import dataapi, service, vocab
 from catalog.errors import CatalogError
 from catalog.exchange import orders, products, rights
-from catalog.exchange.errors import ListingRefused, ProductNameTaken
+from catalog.exchange.errors import (
+    InvalidProduct,
+    ListingRefused,
+    PlanNotFound,
+    ProductNameTaken,
+    SandboxRefused,
+)
 from catalog.exchange.models import (
     AssessmentKind,
     BrokerAuthorization,
@@ -217,6 +223,11 @@ def _date(raw: str) -> date | None:
         return None
 
 
+def _aware(value: datetime) -> datetime:
+    """A stored time as timezone-aware UTC (SQLite hands them back naive)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _start_of(day: date) -> datetime:
     """The start of a day a person names, in the portal's time zone."""
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
@@ -390,11 +401,7 @@ def _authorizations_for_agent(
     if not usable_only:
         return found
     now = datetime.now(UTC)
-    return [
-        a
-        for a in found
-        if a.revoked_at is None and products._aware(a.valid_from) <= now < products._aware(a.valid_to)
-    ]
+    return [a for a in found if a.revoked_at is None and _aware(a.valid_from) <= now < _aware(a.valid_to)]
 
 
 @router.get("/exchange/seller", response_class=HTMLResponse)
@@ -855,7 +862,7 @@ def _authorizations_view(
             "orgs": orgs,
             "dataset_by_str": names,
             "now": datetime.now(UTC),
-            "aware": products._aware,
+            "aware": _aware,
             "values": values
             or {
                 "valid_from": today.isoformat(),
@@ -1280,7 +1287,7 @@ def rights_step(
         elif step == "license":
             until = _date(text(form, "until"))
             if until is None:
-                raise products.InvalidProduct("请填写许可截止日期 / enter the date the licence ends")
+                raise InvalidProduct("请填写许可截止日期 / enter the date the licence ends")
             rights.license_rights(
                 session,
                 gw,
@@ -1379,7 +1386,7 @@ def place_order(
         require_member(page.actor, buyer_org.id, "exchange.order.create", BUYER_ROLES)
         plan_id = _uuid(values["plan_id"])
         if plan_id is None:
-            raise products.PlanNotFound("请选择价格方案 / choose a price plan")
+            raise PlanNotFound("请选择价格方案 / choose a price plan")
         order = orders.place_order(
             session,
             _gw(page, settings),
@@ -1619,8 +1626,6 @@ def order_sandbox_query(
         try:
             query = AggregateQuery.model_validate({"measures": measures, "group_by": group_by})
         except ValidationError as exc:
-            from catalog.exchange.errors import SandboxRefused
-
             raise SandboxRefused(
                 "请至少选择一个统计量（最多 5 个分组字段） / choose at least one measure (at most 5 group-by fields)"
             ) from exc
@@ -1689,7 +1694,7 @@ def order_step(
             if step == "pay":
                 amount = fen_of(text(form, "amount"))
                 if amount is None:
-                    raise products.InvalidProduct("请填写付款金额（元） / enter the amount paid in yuan")
+                    raise InvalidProduct("请填写付款金额（元） / enter the amount paid in yuan")
                 orders.record_payment(
                     session,
                     gw,
@@ -1818,16 +1823,14 @@ def dispute_step(
                 raise AccessDenied("exchange.dispute.answer", "only the buyer or the seller / 仅买卖双方")
             answer = text(form, "answer")
             if not answer:
-                raise products.InvalidProduct("请填写答复 / enter the answer")
+                raise InvalidProduct("请填写答复 / enter the answer")
             orders.answer_dispute(session, gw, actor_id=user.id, dispute=dispute, side=side, answer=answer)
         elif step == "resolve":
             require_operator(page.actor, "exchange.dispute.resolve")
             outcome = text(form, "outcome")
             resolution = text(form, "resolution")
             if outcome not in {o.value for o in DisputeOutcome} or not resolution:
-                raise products.InvalidProduct(
-                    "请选择裁决结果并说明理由 / choose an outcome and state the resolution"
-                )
+                raise InvalidProduct("请选择裁决结果并说明理由 / choose an outcome and state the resolution")
             orders.resolve_dispute(
                 session, gw, actor_id=user.id, dispute=dispute, outcome=outcome, resolution=resolution
             )
