@@ -109,6 +109,7 @@ def authorize_file_access(
                 dataset_id=dataset.id,
                 now=now,
                 resource_id=_as_uuid(object_id),
+                kind="query" if action == Action.RESOURCE_QUERY else "download",
             )
             if grant is None:
                 reason = "no grant covers this resource / 授权不包含该资源"

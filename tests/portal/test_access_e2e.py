@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -96,11 +95,6 @@ def test_apply_approve_download_revoke_and_verify_the_audit_chain(
     assert status["ok"] is False and status["broken_record_id"] == revoke_record
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal/downloads.py calls active_grant_for without kind='download', so a used-up grant "
-    "that ends later is chosen over a fresh one; pass kind (and resource_id) there to fix",
-)
 def test_a_fresh_grant_is_used_when_a_longer_one_is_used_up(app_client: TestClient) -> None:
     world = build_world(app_client)
     world.approve(world.apply().json()["id"], download_quota=1, days=180)

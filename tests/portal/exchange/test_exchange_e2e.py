@@ -259,7 +259,7 @@ def test_broker_lists_operator_approves_enterprise_buys_and_receives(rs_client: 
     api("POST", f"/orders/{ref}/accept", "buyer", 403, json={"side": "seller"})
     order = api("POST", f"/orders/{ref}/accept", "broker", json={"side": "seller"}).json()
     assert order["status"] == "pending_payment"
-    api("POST", f"/orders/{ref}/pay", "buyer", 409, json={"amount_fen": 100})
+    api("POST", f"/orders/{ref}/pay", "buyer", 422, json={"amount_fen": 100})  # wrong amount
     order = api(
         "POST", f"/orders/{ref}/pay", "buyer", json={"amount_fen": 99_999, "payment_ref": "BANK-1"}
     ).json()
