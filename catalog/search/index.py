@@ -43,12 +43,6 @@ _PG_VECTOR_EXPR = (
     "|| setweight(to_tsvector('simple'::regconfig, tokens), 'B') "
     "|| setweight(to_tsvector('simple'::regconfig, facet_tokens), 'D')"
 )
-PG_RANK_WEIGHTS = "{0, 0, 0.4, 1.0}"
-"""ts_rank weights for D, C, B, A: facet tokens (D) do not count towards relevance."""
-SQLITE_BM25_WEIGHTS = (5.0, 1.0, 0.0)
-"""bm25 weights of the FTS5 columns title_tokens, tokens, facet_tokens."""
-PUBLIC_TOKEN = "zzvpublic"
-"""The full-text token of every dataset that anonymous callers may see."""
 
 SCALAR_FACETS: dict[str, str] = {
     "organization": "organization",
@@ -201,19 +195,9 @@ def facet_token(facet: str, value: str) -> str:
     return "zzf" + _letters(f"{facet}\x1f{value[:_FACET_VALUE_MAX]}")
 
 
-def org_token(org_id: uuid.UUID) -> str:
-    """The full-text token standing for the owning organization of a dataset."""
-    return "zzo" + _letters(str(org_id))
-
-
 def _facet_tokens(doc: SearchDocument) -> str:
-    # Filters and visibility run inside the full-text engine, so a search joins only its matches.
-    tokens = [facet_token(r["facet"], r["value"]) for r in facet_rows(doc)]
-    if doc.is_public:
-        tokens.append(PUBLIC_TOKEN)
-    if doc.owner_org_id is not None:
-        tokens.append(org_token(doc.owner_org_id))
-    return " ".join(tokens)
+    # Filters run inside the full-text engine, so a search joins only the rows that match them.
+    return " ".join(facet_token(r["facet"], r["value"]) for r in facet_rows(doc))
 
 
 def _split_name(name: str) -> str:

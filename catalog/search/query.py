@@ -16,13 +16,11 @@ from catalog.search.index import (
     FACETS,
     FTS_TABLE,
     LIST_FACETS,
-    PUBLIC_TOKEN,
     SCALAR_FACETS,
     TSVECTOR_SQL,
     SearchEntry,
     SearchFacet,
     facet_token,
-    org_token,
 )
 from catalog.search.text import ParsedQuery, highlight, parse_query
 
@@ -131,15 +129,14 @@ def _filters(q: SearchQuery, e: sa.Table) -> list[sa.ColumnElement[bool]]:
 
 
 def _fts_groups(q: SearchQuery, parsed: ParsedQuery) -> list[list[str]]:
-    """The full-text query as an AND of OR-groups: text tokens, filter values, visibility."""
+    """The full-text query as an AND of OR-groups: text tokens, then filter values.
+
+    Visibility is left to the column test: most datasets are public, and intersecting that
+    long posting list costs more than checking the few rows the rest of the match leaves.
+    """
     groups = [[t] for t in parsed.tokens]
     for facet, values in q.filters.items():
         groups.append([facet_token(facet, v) for v in values])
-    if groups and not q.see_all:
-        allowed = [PUBLIC_TOKEN, *(org_token(o) for o in sorted(q.visible_org_ids))]
-        if q.see_withdrawn:
-            allowed.append(facet_token("status", "withdrawn"))
-        groups.append(allowed)
     return groups
 
 
