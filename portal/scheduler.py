@@ -30,6 +30,7 @@ class PeriodicResult:
     reminders_sent: int = 0
     grants_suspended: int = 0
     expired_orders: int = 0
+    harvests_run: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -39,6 +40,7 @@ class PeriodicResult:
             f"reminders {self.reminders_sent}",
             f"suspended {self.grants_suspended}",
             f"expired orders {self.expired_orders}",
+            f"harvests {self.harvests_run}",
         ]
         if self.errors:
             parts.append("errors: " + "; ".join(f"{k}: {v}" for k, v in self.errors.items()))
@@ -72,16 +74,29 @@ def _expire_orders(session: Session, settings: Settings, now: datetime) -> int:
     return len(expire_orders(session, AuthGateway(settings.auth, actor_name="system"), now=now))
 
 
+def _run_due_harvests(session: Session, settings: Settings, now: datetime) -> int:
+    from catalog.harvest.runner import run_harvest
+    from catalog.harvest.schedule import due_sources
+
+    names = [source.name for source in due_sources(session, now=now)]
+    session.rollback()  # the runner owns its transactions
+    engine = session.get_bind()
+    for name in names:
+        run_harvest(engine, name)  # type: ignore[arg-type]
+    return len(names)
+
+
 JOBS: tuple[tuple[str, Callable[[Session, Settings, datetime], int]], ...] = (
     ("expired_grants", _expire_grants),
     ("reminders_sent", _send_reminders),
     ("grants_suspended", _enforce_reports),
     ("expired_orders", _expire_orders),
+    ("harvests_run", _run_due_harvests),
 )
 
 
 def run_periodic(engine: Engine, settings: Settings, now: datetime | None = None) -> PeriodicResult:
-    """Expire grants, remind of and enforce usage reports, expire exchange orders; one commit per job."""
+    """Expire grants, remind of and enforce usage reports, expire orders, run due harvests; one commit per job."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     result = PeriodicResult(at=moment)
     for name, job in JOBS:
