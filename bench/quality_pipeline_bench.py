@@ -352,7 +352,8 @@ def child(code: str, *args: str) -> dict[str, Any]:
     )
     if proc.returncode != 0:
         return {"failed": True, "returncode": proc.returncode, "stderr": proc.stderr[-3000:]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
 
 
 def load() -> str:

@@ -380,6 +380,8 @@ def _run_duckdb(
         }
     )
     try:
+        # A worker's stdout is no place for a progress bar (DuckDB draws one for queries over 2 s).
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"create temp view t as select * from read_parquet({_sql_text(str(path))})")
         for rule in rules:
             res = results[rule.id]

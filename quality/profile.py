@@ -122,6 +122,26 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _sample_pool(parquet_path: Path, row_count: int, sample_rows: int) -> Any:
+    """Row groups spread over the file (at least 4, or about 4x the sample's rows) to draw the type sample from.
+
+    Sampling from a few whole row groups decodes a fraction of a big table, where a reservoir over the
+    whole table decodes all of it.
+    """
+    import math
+
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(parquet_path)
+    groups = pf.metadata.num_row_groups
+    want = max(4, math.ceil(groups * min(1.0, 4 * sample_rows / max(row_count, 1))))
+    if want >= groups:
+        return pf.read()
+    step = (groups - 1) / (want - 1)
+    picked = sorted({round(i * step) for i in range(want)})
+    return pf.read_row_groups(picked)
+
+
 def profile_table(
     parquet_path: Path,
     *,
@@ -142,7 +162,9 @@ def profile_table(
         con.execute(
             f"CREATE VIEW t AS SELECT * FROM read_parquet('{str(parquet_path).replace(chr(39), chr(39) * 2)}')"
         )
-        row_count = con.execute("SELECT count(*) FROM t").fetchone()[0]
+        row_count = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+        if row_count > type_sample_rows:
+            con.register("type_pool", _sample_pool(parquet_path, row_count, type_sample_rows))
         if not names:
             return TableProfile(row_count=row_count, column_count=0, columns=[])
 
@@ -173,11 +195,9 @@ def profile_table(
             ]
         full = con.execute(f"SELECT {', '.join(full_parts)} FROM t").fetchone()
         # Types are inferred on a fixed-size reservoir sample: cost stays flat as tables grow.
-        source = (
-            "t"
-            if row_count <= type_sample_rows
-            else f"(SELECT * FROM t USING SAMPLE reservoir({int(type_sample_rows)} ROWS) REPEATABLE (42))"
-        )
+        source = "t"
+        if row_count > type_sample_rows:
+            source = f"(SELECT * FROM type_pool USING SAMPLE reservoir({int(type_sample_rows)} ROWS) REPEATABLE (42))"
         typed = con.execute(f"SELECT {', '.join(type_parts)} FROM {source}").fetchone()
         nf, nt = len(full_keys), len(type_keys)
         stats = [

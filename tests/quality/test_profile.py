@@ -109,3 +109,23 @@ def test_empty_table(tmp_path: Path) -> None:
     profile = profile_table(_parquet(tmp_path, {"a": []}))
     assert profile.row_count == 0
     assert profile.column("a").null_share == 0.0
+
+
+def test_big_table_types_come_from_a_spread_sample(tmp_path: Path) -> None:
+    """Past type_sample_rows, types are inferred on row groups spread over the file; counts stay exact."""
+    rows = 60_000
+    data = {
+        "n": [str(i) if i % 100 else "n/a" for i in range(rows)],  # 1% text, spread evenly
+        # Numbers in the first half, text in the second: a sample of the first row groups alone
+        # would call it an integer column.
+        "d": [str(i) if i < rows // 2 else f"第{i}号" for i in range(rows)],
+    }
+    path = tmp_path / "big.parquet"
+    table = pa.table({k: pa.array(v, pa.string()) for k, v in data.items()})
+    pq.write_table(table, path, row_group_size=5_000)
+    profile = profile_table(path, type_sample_rows=1_000)
+    n, d = profile.column("n"), profile.column("d")
+    assert n.inferred_type == "integer" and 0.97 < n.type_share < 1.0
+    assert d.inferred_type == "string"
+    assert profile.row_count == rows and n.non_null_count == rows
+    assert n.min == "1" and n.max == "59999"
