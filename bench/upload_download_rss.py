@@ -1,33 +1,50 @@
-"""Stream a large file up and down through the running portal; report the server's memory and speed.
+"""Stream a large file up and down through the running portal; compare with reading it straight from storage.
 
-Usage: .venv/bin/python bench/upload_download_rss.py [SIZE_MB]   (default 1024)
-Starts `dataledger serve` on a free loopback port with a throwaway SQLite database and local
-storage, uploads SIZE_MB through PUT /api/v1/resources/{id}/file, downloads it through
-/api/v1/resources/{id}/download, and samples the server's RSS every 20 ms throughout. It also
-reads the stored object straight from disk, for the portal/direct throughput ratio.
+Usage: .venv/bin/python bench/upload_download_rss.py [SIZE_MB] [--runs N] [--s3-size MB] [--backends local,s3]
+
+For each storage backend it starts `dataledger serve` on a free loopback port (throwaway SQLite
+database), uploads a SIZE_MB file of random bytes with `curl -T` to PUT /api/v1/resources/{id}/file,
+then downloads it N times with the same client on both sides, alternating:
+
+- local storage: `curl -o /dev/null` on GET /api/v1/resources/{id}/download, versus `curl -o /dev/null`
+  on a `file://` URL of the stored object. Once with the file in the page cache ("warm"), and once
+  with it evicted before each run (posix_fadvise DONTNEED, "cold": the disk is read, as for a file
+  nobody asked for lately).
+- S3 storage (moto's threaded server in this process): curl through the portal (stream mode) versus
+  curl on a presigned URL straight from the S3 endpoint.
+
+The server's resident memory (its whole process tree) is sampled every 20 ms throughout, and its CPU
+time per GiB served is printed. Ratios are medians of the N runs, measured in this one run.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import hashlib
+import logging
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psutil
 
-CHUNK = 1024 * 1024
+MIB = 1024 * 1024
 BIN = Path(sys.executable).parent
+S3_KEY = "testing"
 
 
 def free_port() -> int:
+    """A TCP port nobody listens on, on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -43,8 +60,18 @@ class RssSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def rss(self) -> int:
+        """Current RSS of the process and its children."""
         procs = [self.proc, *self.proc.children(recursive=True)]
-        return sum(p.memory_info().rss for p in procs if p.is_running())
+        total = 0
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+        return total
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the server process itself."""
+        t = self.proc.cpu_times()
+        return float(t.user + t.system)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -53,8 +80,8 @@ class RssSampler:
 
     def __enter__(self) -> RssSampler:
         self.peak = self.rss()
-        self._thread = threading.Thread(target=self._run, daemon=True)
         self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 
@@ -63,90 +90,139 @@ class RssSampler:
         self._thread.join()
 
 
-def body(size: int, digest: hashlib._Hash) -> Iterator[bytes]:
-    block = os.urandom(CHUNK)
-    sent = 0
-    while sent < size:
-        piece = block[: min(CHUNK, size - sent)]
-        digest.update(piece)
-        sent += len(piece)
-        yield piece
+def make_source(path: Path, size: int) -> str:
+    """Write size random bytes to path; return their sha256."""
+    digest = hashlib.sha256()
+    block = os.urandom(8 * MIB)
+    with path.open("wb") as f:
+        left = size
+        while left > 0:
+            piece = block[: min(len(block), left)]
+            digest.update(piece)
+            f.write(piece)
+            left -= len(piece)
+    return digest.hexdigest()
 
 
-def main() -> None:
-    size_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
-    size = size_mb * CHUNK
-    with tempfile.TemporaryDirectory(prefix="dl-bench-") as tmp:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATALEDGER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "DATALEDGER_STORAGE_URL": f"{tmp}/objects",
-            "DATALEDGER_LOAD_DEMO": "false",
-            "DATALEDGER_MAX_UPLOAD_BYTES": str(size * 2),
-        }
+def evict(path: Path) -> None:
+    """Drop a file's pages from the page cache (no root needed), so the next read hits the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def curl(
+    url: str, *, headers: dict[str, str] | None = None, upload: Path | None = None, out: str = "/dev/null"
+) -> tuple[int, float]:
+    """Run curl once; return (HTTP status, bytes per second); the body goes to out."""
+    cmd = ["curl", "-sS", "-o", out, "-w", "%{http_code} %{speed_download} %{speed_upload}"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    if upload is not None:
+        cmd += ["-T", str(upload)]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout.split()
+    status = int(out[0]) if out[0].isdigit() else 0
+    speed = float(out[2] if upload is not None else out[1])
+    return status, speed
+
+
+@dataclass
+class Figures:
+    """What one backend's run measured."""
+
+    backend: str
+    size: int
+    idle_rss: int = 0
+    upload_peak: int = 0
+    download_peak: int = 0
+    upload_speed: float = 0.0
+    rows: dict[str, list[float]] = field(default_factory=dict)
+    cpu_per_gib: float = 0.0
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's threaded S3 server on a free loopback port; yields the endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        threading.Thread(target=server.stop, daemon=True).start()
+
+
+def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs: int) -> Figures:
+    """Upload source through a fresh portal on one backend and time the downloads."""
+    figures = Figures(backend=backend, size=size)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATALEDGER_DATABASE_URL": f"sqlite:///{tmp}/{backend}.db",
+        "DATALEDGER_STORAGE_URL": str(tmp / f"objects-{backend}"),
+        "DATALEDGER_LOAD_DEMO": "false",
+        "DATALEDGER_MAX_UPLOAD_BYTES": str(size * 2),
+        "DATALEDGER_DOWNLOAD_RATE_LIMIT_PER_MINUTE": "100000",
+        "DATALEDGER_VAR_DIR": str(tmp / f"var-{backend}"),
+    }
+    stack = contextlib.ExitStack()
+    with stack:
+        if backend == "s3":
+            endpoint = stack.enter_context(moto_server())
+            env.update(
+                DATALEDGER_STORAGE_URL="s3://bench/objects",
+                DATALEDGER_S3_ENDPOINT=endpoint,
+                DATALEDGER_S3_ACCESS_KEY=S3_KEY,
+                DATALEDGER_S3_SECRET_KEY=S3_KEY,
+            )
+            from minio import Minio
+
+            Minio(endpoint.split("//")[1], access_key=S3_KEY, secret_key=S3_KEY, secure=False).make_bucket(
+                "bench"
+            )
         cli = str(BIN / "dataledger")
-        subprocess.run(
-            [
-                cli,
-                "users",
-                "create",
-                "bench",
-                "--email",
-                "bench@example.org",
-                "--password",
-                "streaming-test-9",
-                "--sysadmin",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
+
+        def run(*args: str) -> str:
+            return subprocess.run(
+                [cli, *args], env=env, check=True, capture_output=True, text=True
+            ).stdout.strip()
+
+        run(
+            "users",
+            "create",
+            "bench",
+            "--email",
+            "bench@example.org",
+            "--password",
+            "streaming-test-9",
+            "--sysadmin",
         )
-        root_token = subprocess.run(
-            [cli, "tokens", "create", "bench"], env=env, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        subprocess.run(
-            [
-                cli,
-                "users",
-                "create",
-                "agency",
-                "--email",
-                "agency@example.org",
-                "--password",
-                "streaming-test-9",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        root_token = run("tokens", "create", "bench")
+        run("users", "create", "agency", "--email", "agency@example.org", "--password", "streaming-test-9")
         server = subprocess.Popen(
             [cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
-                try:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
                     if httpx.get(f"{base}/healthz").status_code == 200:
                         break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+                time.sleep(0.1)
             httpx.post(
                 f"{base}/api/v1/organizations",
                 json={"name": "bench", "title": "基准测试"},
                 headers={"Authorization": f"Bearer {root_token}"},
             ).raise_for_status()
-            subprocess.run(
-                [cli, "users", "member", "agency", "--org", "bench", "--role", "admin"],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            token = subprocess.run(
-                [cli, "tokens", "create", "agency"], env=env, check=True, capture_output=True, text=True
-            ).stdout.strip()
-            h = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=base, headers=h, timeout=600) as c:
+            run("users", "member", "agency", "--org", "bench", "--role", "admin")
+            auth = {"Authorization": f"Bearer {run('tokens', 'create', 'agency')}"}
+            with httpx.Client(base_url=base, headers=auth, timeout=600) as c:
                 c.post(
                     "/api/v1/datasets",
                     json={
@@ -158,48 +234,123 @@ def main() -> None:
                     },
                 ).raise_for_status()
                 rid = c.post("/api/v1/datasets/big/resources", json={"name": "大文件"}).json()["id"]
-                sampler = RssSampler(server.pid)
-                idle = sampler.rss()
-                sent = hashlib.sha256()
-                with sampler:
-                    t0 = time.perf_counter()
-                    r = c.put(
-                        f"/api/v1/resources/{rid}/file",
-                        params={"filename": "big.bin"},
-                        content=body(size, sent),
+            sampler = RssSampler(server.pid)
+            time.sleep(1.0)  # the quality worker and the server settle
+            figures.idle_rss = sampler.rss()
+            with sampler:
+                status, figures.upload_speed = curl(
+                    f"{base}/api/v1/resources/{rid}/file?filename=big.bin",
+                    headers=auth,
+                    upload=source,
+                    out=str(tmp / "upload.json"),
+                )
+            assert status == 201, f"upload answered {status}"
+            figures.upload_peak = sampler.peak
+            assert sha in (tmp / "upload.json").read_text(), "the stored sha256 differs from the source's"
+            portal_url = f"{base}/api/v1/resources/{rid}/download"
+            if backend == "local":
+                obj = next(
+                    p for p in (tmp / "objects-local").rglob("*") if p.is_file() and p.stat().st_size == size
+                )
+                direct_url = obj.resolve().as_uri()
+                modes = [("warm", False), ("cold", True)]
+            else:
+                from storage import StorageSettings, open_storage
+
+                store = open_storage(
+                    StorageSettings(
+                        storage_url=env["DATALEDGER_STORAGE_URL"],
+                        s3_endpoint=env["DATALEDGER_S3_ENDPOINT"],
+                        s3_access_key=S3_KEY,
+                        s3_secret_key=S3_KEY,
                     )
-                    up_s = time.perf_counter() - t0
-                r.raise_for_status()
-                up_peak = sampler.peak
-                assert r.json()["sha256"] == sent.hexdigest(), "stored sha256 differs"
-                got = hashlib.sha256()
+                )
+                key = next(o.key for o in store.list() if o.size == size)
+                direct_url = store.presigned_url(key, expires_seconds=3600) or ""
+                obj = None
+                modes = [("stream", False)]
+            cpu_used, served = 0.0, 0
+            for mode, cold in modes:
+                portal_speeds, direct_speeds = [], []
                 with sampler:
-                    t0 = time.perf_counter()
-                    with c.stream("GET", f"/api/v1/resources/{rid}/download") as resp:
-                        resp.raise_for_status()
-                        for chunk in resp.iter_bytes(CHUNK):
-                            got.update(chunk)
-                    down_s = time.perf_counter() - t0
-                down_peak = sampler.peak
-                assert got.hexdigest() == sent.hexdigest(), "downloaded bytes differ"
-            stored = next(Path(tmp, "objects").rglob("v1"))
-            t0 = time.perf_counter()
-            with stored.open("rb") as f:
-                while f.read(CHUNK):
-                    pass
-            direct_s = time.perf_counter() - t0
+                    for _ in range(runs):
+                        if cold and obj is not None:
+                            evict(obj)
+                        cpu0 = sampler.cpu()
+                        status, speed = curl(portal_url, headers=auth)
+                        cpu_used += sampler.cpu() - cpu0
+                        served += size
+                        assert status == 200, f"download answered {status}"
+                        portal_speeds.append(speed)
+                        if cold and obj is not None:
+                            evict(obj)
+                        status, speed = curl(direct_url)
+                        assert status in (0, 200), f"direct read answered {status}"
+                        direct_speeds.append(speed)
+                figures.download_peak = max(figures.download_peak, sampler.peak)
+                figures.rows[f"{mode} portal"] = portal_speeds
+                figures.rows[f"{mode} direct"] = direct_speeds
+            figures.cpu_per_gib = cpu_used / (served / 1024**3)
         finally:
             server.terminate()
-            server.wait(10)
-    mb = size / CHUNK
-    print(f"file size                 {mb:10.0f} MiB")
-    print(f"server RSS idle           {idle / CHUNK:10.1f} MiB")
-    print(f"server RSS peak, upload   {up_peak / CHUNK:10.1f} MiB  (+{(up_peak - idle) / CHUNK:.1f})")
-    print(f"server RSS peak, download {down_peak / CHUNK:10.1f} MiB  (+{(down_peak - idle) / CHUNK:.1f})")
-    print(f"upload through portal     {mb / up_s:10.1f} MiB/s")
-    print(f"download through portal   {mb / down_s:10.1f} MiB/s")
-    print(f"direct read from storage  {mb / direct_s:10.1f} MiB/s")
-    print(f"portal / direct           {direct_s / down_s:10.2f}")
+            server.wait(20)
+    return figures
+
+
+def report(all_figures: list[Figures]) -> None:
+    """Print every figure, and the portal/direct ratios."""
+    load = os.getloadavg()
+    print(f"cpus {os.cpu_count()}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    for f in all_figures:
+        mb = f.size / MIB
+        print(f"\n[{f.backend}] file {mb:.0f} MiB")
+        print(f"  server RSS idle             {f.idle_rss / MIB:8.1f} MiB")
+        print(
+            f"  server RSS peak, upload     {f.upload_peak / MIB:8.1f} MiB (+{(f.upload_peak - f.idle_rss) / MIB:.1f})"
+        )
+        print(
+            f"  server RSS peak, downloads  {f.download_peak / MIB:8.1f} MiB (+{(f.download_peak - f.idle_rss) / MIB:.1f})"
+        )
+        print(f"  upload through portal (curl -T)  {f.upload_speed / MIB:8.1f} MiB/s")
+        print(f"  server CPU per GiB downloaded    {f.cpu_per_gib:8.2f} s")
+        for name, speeds in f.rows.items():
+            runs = " ".join(f"{s / MIB:.0f}" for s in speeds)
+            print(f"  {name:<14} median {statistics.median(speeds) / MIB:8.1f} MiB/s  (runs: {runs})")
+        modes = sorted({k.split()[0] for k in f.rows})
+        for mode in modes:
+            portal = statistics.median(f.rows[f"{mode} portal"])
+            direct = statistics.median(f.rows[f"{mode} direct"])
+            print(f"  portal / direct, {mode:<6} {portal / direct:8.2f}")
+
+
+def main() -> None:
+    """Run the benchmark on each backend and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size_mb", nargs="?", type=int, default=2048)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--s3-size", type=int, default=512, help="MiB for the S3 run (moto holds it in memory)"
+    )
+    parser.add_argument("--backends", default="local,s3")
+    args = parser.parse_args()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", S3_KEY)
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", S3_KEY)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dl-bench-") as name:
+        tmp = Path(name)
+        for backend in args.backends.split(","):
+            size = (args.size_mb if backend == "local" else args.s3_size) * MIB
+            source = tmp / f"source-{size}.bin"
+            sha = (
+                make_source(source, size)
+                if not source.exists()
+                else hashlib.sha256(source.read_bytes()).hexdigest()
+            )
+            print(f"{backend}: {size / MIB:.0f} MiB, load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+            results.append(run_backend(backend, tmp, source, sha, size, args.runs))
+            source.unlink()
+    report(results)
 
 
 if __name__ == "__main__":

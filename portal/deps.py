@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,23 +25,34 @@ from storage import Storage
 API_TOKEN_PREFIX = "dl_"
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in a worker
+# thread, and each such hop costs ~70 µs of CPU on every request.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's database engine."""
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the route commits."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    # Opening a Session does no I/O (the connection is checked out on first use). Closing returns
+    # the connection (a rollback), so it runs in a worker thread, shielded and with its own limiter
+    # as FastAPI does for the exit of a plain generator dependency.
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     """The app's object storage."""
     return request.app.state.storage  # type: ignore[no-any-return]
 
@@ -96,7 +109,7 @@ def optional_user(request: Request, session: SessionDep, settings: SettingsDep) 
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in user; 401 for anonymous callers."""
     if user is None:
         raise NotAuthenticated("sign in or send an API token / 请先登录或提供 API 令牌")

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
 
+import anyio
 import anyio.from_thread
+import anyio.to_thread
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from catalog.models import ResourceVersion
 from storage import Storage, content_disposition
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Local files are read with os.pread in a worker thread, in chunks that start at 1 MiB (a quick first
+# byte, and small ranges stay small) and double up to 4 MiB; one chunk is read while the previous one
+# is written to the socket, so at most three are in memory per download.
+FIRST_LOCAL_CHUNK = 1024 * 1024
+LOCAL_CHUNK = 4 * 1024 * 1024
+READ_AHEAD = 1
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
@@ -102,5 +113,113 @@ def serve_version(
     headers["Content-Length"] = str(max(end - start + 1, 0))
     if size == 0:
         return Response(b"", status_code=200, headers=headers, media_type=version.media_type)
+    path = storage.local_path(version.storage_key)
+    if path is not None:
+        # Opened now, so a concurrent delete cannot surface as a late error mid-stream.
+        fd = os.open(path, os.O_RDONLY)
+        return ChunkedBodyResponse(
+            _pread_chunks(fd, start, end - start + 1),
+            close=lambda: os.close(fd),
+            status_code=status,
+            headers=headers,
+            media_type=version.media_type,
+        )
     chunks = storage.read(version.storage_key, start=start, end=end)
-    return StreamingResponse(chunks, status_code=status, headers=headers, media_type=version.media_type)
+    return ChunkedBodyResponse(
+        _next_of(chunks),
+        close=getattr(chunks, "close", None),
+        status_code=status,
+        headers=headers,
+        media_type=version.media_type,
+    )
+
+
+def _pread_chunks(fd: int, offset: int, length: int) -> Callable[[], bytes | None]:
+    """A blocking reader of fd's bytes offset..offset+length in growing chunks; None at the end."""
+    state = {"offset": offset, "left": length, "size": FIRST_LOCAL_CHUNK}
+
+    def read() -> bytes | None:
+        if state["left"] <= 0:
+            return None
+        chunk = os.pread(fd, min(state["size"], state["left"]), state["offset"])
+        if not chunk:
+            raise OSError("the file shrank while it was being read")
+        state["offset"] += len(chunk)
+        state["left"] -= len(chunk)
+        state["size"] = min(2 * state["size"], LOCAL_CHUNK)
+        return chunk
+
+    return read
+
+
+def _next_of(chunks: Iterator[bytes]) -> Callable[[], bytes | None]:
+    """A blocking reader of an iterator's chunks; None at the end."""
+    return lambda: next(chunks, None)
+
+
+class ChunkedBodyResponse(Response):
+    """A body read by a blocking function in worker threads, one chunk ahead of the socket.
+
+    Starlette's StreamingResponse over a plain iterator reads each chunk only after the previous
+    one was handed to the server; here the next read runs while the server writes the last chunk,
+    so disk (or S3) and socket work at the same time. `close` runs when the response ends, however.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], bytes | None],
+        *,
+        close: Callable[[], object] | None,
+        status_code: int,
+        headers: Mapping[str, str],
+        media_type: str | None,
+    ) -> None:
+        self.read = read
+        self.close = close
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Send the headers, then the chunks, until the body ends or the client goes away."""
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            if scope.get("method") == "HEAD":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            async with anyio.create_task_group() as tg:
+
+                async def stream() -> None:
+                    await self._stream(send)
+                    tg.cancel_scope.cancel()
+
+                async def watch() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(stream)
+                tg.start_soon(watch)
+        finally:
+            if self.close is not None:
+                with anyio.CancelScope(shield=True), contextlib.suppress(OSError):
+                    await anyio.to_thread.run_sync(self.close)
+
+    async def _stream(self, send: Any) -> None:
+        chunks, pending = anyio.create_memory_object_stream[bytes](READ_AHEAD)
+        async with anyio.create_task_group() as tg:
+
+            async def produce() -> None:
+                async with chunks:
+                    while (chunk := await anyio.to_thread.run_sync(self.read)) is not None:
+                        if chunk:
+                            await chunks.send(chunk)
+
+            tg.start_soon(produce)
+            async with pending:
+                async for chunk in pending:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
