@@ -25,7 +25,7 @@ run: $(STAMP)
 test: $(TSTAMP)
 	@bash .ci/ensure-system-packages
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q --durations=25
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check .
