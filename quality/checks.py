@@ -142,8 +142,13 @@ def run_checks(
     *,
     chunk_rows: int = 500_000,
     on_progress: Callable[[float], None] | None = None,
+    memory_limit: str = "1GB",
 ) -> CheckReport:
-    """Check a Parquet table against a schema, chunk by chunk, and report every rule."""
+    """Check a Parquet table against a schema, chunk by chunk, and report every rule.
+
+    Memory: row rules hold one chunk of ``chunk_rows`` rows at a time; whole-table rules run in
+    DuckDB within ``memory_limit`` and spill to a temporary directory beyond it.
+    """
     import pyarrow.parquet as pq
 
     if chunk_rows < 1:
@@ -204,7 +209,14 @@ def run_checks(
         )
     table_rules = [r for r in runnable if r.view == VIEW_TABLE]
     if table_rules:
-        _run_duckdb(Path(parquet_path), schema, table_rules, results, arrow_schema=arrow_schema)
+        _run_duckdb(
+            Path(parquet_path),
+            schema,
+            table_rules,
+            results,
+            arrow_schema=arrow_schema,
+            memory_limit=memory_limit,
+        )
 
     report.results = [results[r.id] for r in planned] + [results[f"{n}.present"] for n in missing]
     report.duration_s = round(time.perf_counter() - t0, 3)
@@ -367,6 +379,7 @@ def _run_duckdb(
     results: dict[str, RuleResult],
     *,
     arrow_schema: pa.Schema,
+    memory_limit: str = "1GB",
 ) -> None:
     import tempfile
 
@@ -375,7 +388,7 @@ def _run_duckdb(
     con = duckdb.connect(
         config={
             "threads": 2,
-            "memory_limit": "1GB",
+            "memory_limit": memory_limit,
             "temp_directory": tempfile.gettempdir() + "/dataledger-duckdb",
         }
     )

@@ -285,3 +285,17 @@ def test_real_shenzhen_card_records_match_a_plain_python_count(tmp_path: Path) -
     # Only the card pattern is a warning; the other faults are critical.
     assert report.has_critical_failures
     assert report.result("card_no.pattern").severity == "warning"  # type: ignore[union-attr]
+
+
+def test_uniqueness_under_a_small_duckdb_memory_limit_stays_exact(tmp_path: Path) -> None:
+    """Whole-table rules run within the given DuckDB memory_limit, with exact results."""
+    rows = 300_000
+    codes = [f"{i:09d}" for i in range(rows)]
+    codes[-3:] = codes[:3]  # three pairs, first and last chunk
+    codes[1000] = "   "  # blank counts as missing, not as a duplicate
+    path = write(tmp_path / "big.parquet", {"code": codes}, row_group_size=50_000)
+    schema = parse_schema({"fields": [{"name": "code", "unique": True}]})
+    report = run_checks(path, schema, chunk_rows=100_000, memory_limit="64MB")
+    unique = report.result("code.unique")
+    assert unique is not None and unique.unexpected_count == 6 and unique.missing_count == 1
+    assert report.row_count == rows
