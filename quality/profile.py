@@ -170,7 +170,7 @@ def profile_table(
 
         approximate = row_count > EXACT_DISTINCT_ROWS
         distinct_tmpl = "approx_count_distinct({c})" if approximate else "count(DISTINCT {c})"
-        full_keys = ("nn", "distinct", "minlen", "maxlen")
+        full_keys = ("nn", "distinct", "minlen", "maxlen", "mintext", "maxtext")
         type_keys = ("snn", "int", "lz", "long", "num", "bool", "date", "dt")
         full_parts: list[str] = []
         type_parts: list[str] = []
@@ -179,7 +179,14 @@ def profile_table(
             v = f"trim({c})"
             num = f"regexp_full_match({v}, '{_NUMBER_RE}')"
             integer = f"{num} AND NOT regexp_matches({v}, '[.eE]')"
-            full_parts += [f"count({c})", distinct_tmpl.format(c=c), f"min(length({c}))", f"max(length({c}))"]
+            full_parts += [
+                f"count({c})",
+                distinct_tmpl.format(c=c),
+                f"min(length({c}))",
+                f"max(length({c}))",
+                f"min({c})",
+                f"max({c})",
+            ]
             type_parts += [
                 f"count({c})",
                 f"count(*) FILTER (WHERE {integer})",
@@ -220,28 +227,36 @@ def profile_table(
 
         kinds = []
         types = []
+        # Text columns take min/max from the first pass; only typed columns need a pass of their own.
+        ranges: list[Any] = []
         range_parts: list[str] = []
-        for name, st, sample in zip(names, stats, samples, strict=True):
+        typed_at: dict[int, int] = {}
+        for i, (name, st, sample) in enumerate(zip(names, stats, samples, strict=True)):
             match = detect_column(name, sample)
             kinds.append(match)
             kind = match.kind if match else None
             typ, share = _decide_type(st, kind)
             types.append((typ, share))
-            c = _q(name)
-            v = f"trim({c})"
+            v = f"trim({_q(name)})"
             if kind is not None:
-                range_parts += ["NULL", "NULL"]
-            elif typ in ("integer", "number"):
-                range_parts += [f"min(try_cast({v} AS DOUBLE))", f"max(try_cast({v} AS DOUBLE))"]
+                ranges += [None, None]
+                continue
+            if typ in ("integer", "number"):
+                expr = f"try_cast({v} AS DOUBLE)"
             elif typ == "date":
                 expr = _date_expr(v)
-                range_parts += [f"min({expr})", f"max({expr})"]
             elif typ == "datetime":
                 expr = f"try_cast(replace({v}, '/', '-') AS TIMESTAMP)"
-                range_parts += [f"min({expr})", f"max({expr})"]
             else:
-                range_parts += [f"min({c})", f"max({c})"]
-        ranges = con.execute(f"SELECT {', '.join(range_parts)} FROM t").fetchone()
+                ranges += [st["mintext"], st["maxtext"]]
+                continue
+            typed_at[i] = len(range_parts)
+            range_parts += [f"min({expr})", f"max({expr})"]
+            ranges += [None, None]
+        if range_parts:
+            typed = con.execute(f"SELECT {', '.join(range_parts)} FROM t").fetchall()[0]
+            for i, at in typed_at.items():
+                ranges[2 * i], ranges[2 * i + 1] = typed[at], typed[at + 1]
 
         columns: list[ColumnProfile] = []
         for i, name in enumerate(names):
