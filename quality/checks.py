@@ -1,7 +1,8 @@
 """Run a schema's checks over a Parquet table in bounded memory and report per rule.
 
 Row-wise rules run with Great Expectations on chunks of ``chunk_rows`` rows read one at a time with
-pyarrow; their counts are summed over the chunks. Whole-table rules (uniqueness, compound keys, row
+pyarrow (one GX validation per chunk for every rule, on Arrow-backed pandas columns); their counts
+are summed over the chunks. Whole-table rules (uniqueness, compound keys, row
 count) run with DuckDB over the whole file, so duplicates that fall in different chunks are found.
 
 Values are read as text for the ``raw`` rules: surrounding whitespace is stripped and a blank value

@@ -1,4 +1,10 @@
-"""Read CSV/TSV, Excel, JSON, JSON Lines and Parquet into a normalized all-text Parquet copy."""
+"""Read CSV/TSV, Excel, JSON, JSON Lines and Parquet into a normalized all-text Parquet copy.
+
+A well-formed CSV (header on the first record, every record as wide as the header, strictly
+decodable, a one-byte delimiter) is parsed by pyarrow's streaming CSV reader; anything else, or a
+file that turns out odd half-way, is read by the careful row-by-row reader, which gives the same
+output for well-formed files and also pads, trims and reports odd rows.
+"""
 
 from __future__ import annotations
 
