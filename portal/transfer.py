@@ -115,11 +115,14 @@ def serve_version(
         return Response(b"", status_code=200, headers=headers, media_type=version.media_type)
     path = storage.local_path(version.storage_key)
     if path is not None:
-        # Opened now, so a concurrent delete cannot surface as a late error mid-stream.
-        fd = os.open(path, os.O_RDONLY)
+        # Opened now, so a concurrent delete cannot surface as a late error mid-stream (and closed
+        # by the garbage collector should the response never be sent).
+        handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by the response)
+        with contextlib.suppress(OSError, AttributeError):  # a hint: read ahead generously
+            os.posix_fadvise(handle.fileno(), start, end - start + 1, os.POSIX_FADV_SEQUENTIAL)
         return ChunkedBodyResponse(
-            _pread_chunks(fd, start, end - start + 1),
-            close=lambda: os.close(fd),
+            _pread_chunks(handle.fileno(), start, end - start + 1),
+            close=handle.close,
             status_code=status,
             headers=headers,
             media_type=version.media_type,
