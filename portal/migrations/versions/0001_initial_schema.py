@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:43:07.375929
+Create Date: 2026-11-25 14:33:36.127115
 """
 
 from collections.abc import Sequence
@@ -171,8 +171,8 @@ def upgrade() -> None:
         sa.Column("organization_title", sa.String(length=200), nullable=False),
         sa.Column("formats", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
-        sa.Column("notes", sa.String(), nullable=False),
         sa.Column("title_tokens", sa.Text(), nullable=False),
+        sa.Column("notes", sa.String(), nullable=False),
         sa.Column("tokens", sa.Text(), nullable=False),
         sa.Column("facet_tokens", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("dataset_id"),
