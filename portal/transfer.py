@@ -18,11 +18,12 @@ from catalog.models import ResourceVersion
 from storage import Storage, content_disposition
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-# Local files are read with os.pread in a worker thread, in chunks that start at 1 MiB (a quick first
-# byte, and small ranges stay small) and double up to 4 MiB; one chunk is read while the previous one
-# is written to the socket, so at most three are in memory per download.
+# Local files are read with os.pread in a worker thread, 1 MiB first (a quick first byte) and then
+# 2 MiB at a time; one chunk is read while the previous one is written to the socket, so a download
+# holds a few chunks in memory whatever the file's size. (Measured with curl on a 1 GiB file: 2 MiB
+# beat 1, 4 and 8 MiB on throughput and CPU; asking the kernel for WILLNEED read-ahead was slower.)
 FIRST_LOCAL_CHUNK = 1024 * 1024
-LOCAL_CHUNK = 4 * 1024 * 1024
+LOCAL_CHUNK = 2 * 1024 * 1024
 READ_AHEAD = 1
 
 
