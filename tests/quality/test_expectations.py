@@ -260,3 +260,29 @@ def test_vectorized_checksums_agree_with_the_validators() -> None:
         assert not wrong, (fmt, wrong)
         # The cases include failures (a well-shaped mobile always passes: its shape is its check).
         assert fmt == "mobile" or not all(expected), fmt
+
+
+def test_shapes_spell_out_python_whitespace() -> None:
+    """The shapes' explicit whitespace class matches exactly what Python's \\s matches, in re and in pandas."""
+    import re
+    import sys
+
+    from quality.expectations import FORMAT_SHAPES
+
+    with_backslash_s = {
+        "mobile": r"^(?:\+?86|0086)?[\s\-]?1[3-9]\d(?:[\s\-]?\d){8}$",
+        "bank_card": r"^\d(?:[\s\-]?\d){12,18}$",
+        "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        "cn_date": r"^\d{4}(?:[\-/.]\d{1,2}[\-/.]\d{1,2}|\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4})$",
+    }
+    spaces = [chr(i) for i in range(sys.maxunicode + 1) if re.match(r"\s", chr(i))]
+    values = []
+    for w in [*spaces, "\u200b", "\ufeff", "-", "x", ""]:
+        values += [f"138{w}1234{w}5678", f"+86{w}13812345678", f"6222{w}0200{w}1234{w}5678{w}1"]
+        values += [f"a{w}b@c.cn", f"2024{w}年{w}1{w}月{w}5{w}日", f"2024{w}-01-05"]
+    series = pd.Series(values, dtype="string")
+    for fmt, old in with_backslash_s.items():
+        expected = [bool(re.search(old, v)) for v in values]
+        assert [bool(re.search(FORMAT_SHAPES[fmt], v)) for v in values] == expected, fmt
+        assert series.str.contains(FORMAT_SHAPES[fmt], regex=True).tolist() == expected, fmt
+        assert any(expected) and not all(expected), fmt
