@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from quality.errors import EmptyFile
+from quality.errors import EmptyFile, UnreadableFile
 from quality.tables import ReadReport, clean_header, find_header, read_table
 
 
@@ -234,3 +234,28 @@ def test_fast_path_row_groups_have_chunk_rows(tmp_path: Path) -> None:
     meta = pq.ParquetFile(tmp_path / "g.parquet").metadata
     assert report.parser == "pyarrow"
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [50_000, 50_000, 20_000]
+
+
+def test_fast_path_matches_careful_path_on_the_whole_corpus(testdata: Path, tmp_path: Path) -> None:
+    """Every CSV/TSV of the real-world corpus reads the same either way; most take the fast path."""
+    files = sorted(
+        p for p in testdata.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".txt")
+    )
+    if not files:
+        pytest.skip("no CSV files in the test data")
+    fast_count = 0
+    for src in files:
+        outcomes = []
+        for fast in (True, False):
+            dest = tmp_path / f"{fast}.parquet"
+            try:
+                report = read_table(src, dest, fast_csv=fast)
+            except UnreadableFile as exc:
+                outcomes.append((type(exc).__name__, None))
+                continue
+            fast_count += fast and report.parser == "pyarrow"
+            outcomes.append((report.model_dump(exclude={"parser"}), pq.read_table(dest)))
+        (fast_report, fast_table), (careful_report, careful_table) = outcomes
+        assert fast_report == careful_report, src.name
+        assert fast_table is None or fast_table.equals(careful_table), src.name
+    assert fast_count >= len(files) // 2
