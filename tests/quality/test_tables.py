@@ -202,6 +202,12 @@ _FAST_CASES = {
     "ragged_late": b"a,b,c\n" + b"1,2,3\n" * 60 + b"4,5\n6,7,8,9\n",
     "comment_late": b"a,b,c\n" + b"1,2,3\n" * 60 + b"# note\n7,8,9\n",
     "bad_utf8_late": b"a,b\n" + "名,1\n".encode() * 60 + b"x,\xff\xfe\n",
+    "unterminated_quote": b'a,b\n1,2\n3,"x\n4,5\n',
+    "quote_inside_cell": b'a,b\n1,x"y\n3,"x"y\n',
+    "space_before_quote": b'a,b\n1, "x,y"\n3,4\n',
+    "trailing_delimiter": b"a,b,\n1,2,\n3,4,\n",
+    "header_only": b"a,b\n",
+    "tab": b"a\tb\n1\t2\n",
 }
 
 
