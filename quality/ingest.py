@@ -23,7 +23,9 @@ class IngestResult(BaseModel):
     normalized_path: Path
 
 
-def ingest_file(src: Path, workdir: Path, *, source_name: str | None = None) -> IngestResult:
+def ingest_file(
+    src: Path, workdir: Path, *, source_name: str | None = None, memory_limit: str = "1GB"
+) -> IngestResult:
     """Read, normalize and profile an uploaded table; raise UnreadableFile (never anything else) if it can't."""
     src = Path(src)
     workdir = Path(workdir)
@@ -33,7 +35,7 @@ def ingest_file(src: Path, workdir: Path, *, source_name: str | None = None) -> 
     staged = workdir / f".{final.name}.{os.getpid()}.staged"
     try:
         report = read_table(src, staged, source_name=name)
-        profile = profile_table(staged)
+        profile = profile_table(staged, memory_limit=memory_limit)
         os.replace(staged, final)
     except UnreadableFile:
         raise
