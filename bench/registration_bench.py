@@ -9,7 +9,9 @@ With `--mode create` each registration is only the first request (the draft entr
 application adds. `--profile FILE` records the server with py-spy (all threads; `pip install py-spy`)
 into FILE (speedscope JSON, or a flame graph when FILE ends in .svg).
 
-Run: .venv/bin/python bench/registration_bench.py [--count 10000] [--clients 4] [--mode both|create]
+The server is `uvicorn portal.app:create_app --factory --workers 2` (one process per core; SQLite in WAL
+mode serializes the writes of both). Run:
+.venv/bin/python bench/registration_bench.py [--count 10000] [--clients 4] [--workers 2] [--mode both|create]
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--mode", choices=["both", "create"], default="both")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     parser.add_argument("--profile", default="", help="record the server with py-spy into this file")
     args = parser.parse_args()
     apply = args.mode == "both"
