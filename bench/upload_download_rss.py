@@ -13,7 +13,8 @@ then downloads it N times with the same client on both sides, alternating:
 - S3 storage (moto's threaded server in this process): curl through the portal (stream mode) versus
   curl on a presigned URL straight from the S3 endpoint.
 
-The server's resident memory (its whole process tree) is sampled every 20 ms throughout, and its CPU
+The server's resident memory (its whole process tree, and the server process alone) is sampled every
+20 ms throughout, and its CPU
 time per GiB served is printed. Ratios are medians of the N runs, measured in this one run.
 """
 
@@ -56,6 +57,7 @@ class RssSampler:
     def __init__(self, pid: int) -> None:
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self.peak_main = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -76,10 +78,13 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self.rss())
+            with contextlib.suppress(psutil.Error):
+                self.peak_main = max(self.peak_main, self.proc.memory_info().rss)
             time.sleep(0.02)
 
     def __enter__(self) -> RssSampler:
         self.peak = self.rss()
+        self.peak_main = self.proc.memory_info().rss
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -136,6 +141,9 @@ class Figures:
     backend: str
     size: int
     idle_rss: int = 0
+    idle_main: int = 0
+    upload_peak_main: int = 0
+    download_peak_main: int = 0
     upload_peak: int = 0
     download_peak: int = 0
     upload_speed: float = 0.0
@@ -237,6 +245,7 @@ def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs
             sampler = RssSampler(server.pid)
             time.sleep(1.0)  # the quality worker and the server settle
             figures.idle_rss = sampler.rss()
+            figures.idle_main = psutil.Process(server.pid).memory_info().rss
             with sampler:
                 status, figures.upload_speed = curl(
                     f"{base}/api/v1/resources/{rid}/file?filename=big.bin",
@@ -246,6 +255,7 @@ def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs
                 )
             assert status == 201, f"upload answered {status}"
             figures.upload_peak = sampler.peak
+            figures.upload_peak_main = sampler.peak_main
             assert sha in (tmp / "upload.json").read_text(), "the stored sha256 differs from the source's"
             portal_url = f"{base}/api/v1/resources/{rid}/download"
             if backend == "local":
@@ -288,6 +298,7 @@ def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs
                         assert status in (0, 200), f"direct read answered {status}"
                         direct_speeds.append(speed)
                 figures.download_peak = max(figures.download_peak, sampler.peak)
+                figures.download_peak_main = max(figures.download_peak_main, sampler.peak_main)
                 figures.rows[f"{mode} portal"] = portal_speeds
                 figures.rows[f"{mode} direct"] = direct_speeds
             figures.cpu_per_gib = cpu_used / (served / 1024**3)
@@ -310,6 +321,10 @@ def report(all_figures: list[Figures]) -> None:
         )
         print(
             f"  server RSS peak, downloads  {f.download_peak / MIB:8.1f} MiB (+{(f.download_peak - f.idle_rss) / MIB:.1f})"
+        )
+        print(
+            f"  server process alone: idle {f.idle_main / MIB:.1f} MiB, upload peak "
+            f"+{(f.upload_peak_main - f.idle_main) / MIB:.1f}, download peak +{(f.download_peak_main - f.idle_main) / MIB:.1f}"
         )
         print(f"  upload through portal (curl -T)  {f.upload_speed / MIB:8.1f} MiB/s")
         print(f"  server CPU per GiB downloaded    {f.cpu_per_gib:8.2f} s")
