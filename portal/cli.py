@@ -82,6 +82,9 @@ def demo() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (one per CPU for the most throughput).")
+    ] = 1,
 ) -> None:
     """Migrate, load the demo catalog into an empty ledger, and serve the portal."""
     import uvicorn
@@ -95,7 +98,8 @@ def serve(
             result = load_demo(rt.engine, rt.storage, progress=False, only_if_empty=True)
             typer.echo(result.summary(), err=True)
         settings = rt.settings
-    application = create_app(settings)
+    # Several processes each build the app from the environment (portal.app:create_app as a factory).
+    application = create_app(settings) if workers == 1 else "portal.app:create_app"
     worker = _start_quality_worker()
     try:
         uvicorn.run(
@@ -104,6 +108,8 @@ def serve(
             port=port or settings.portal.port,
             log_level="info",
             proxy_headers=True,
+            workers=workers,
+            factory=workers > 1,
         )
     finally:
         worker.terminate()

@@ -107,3 +107,35 @@ def test_users_member(cli_env: dict[str, str], engine) -> None:  # type: ignore[
     r = run(["users", "member", "bob", "--org", "nope"], cli_env)
     assert r.returncode == 1
     assert "nope" in r.stderr
+
+
+def test_serve_with_two_worker_processes(cli_env: dict[str, str]) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**cli_env, "DATALEDGER_LOAD_DEMO": "false"}
+    server = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert r.status_code == 200
+        assert r.json()["database"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(30)
