@@ -118,9 +118,12 @@ def serve(
 
 def _start_quality_worker():  # type: ignore[no-untyped-def]
     """The background process that runs quality jobs, so great-expectations never loads in the server."""
+    import os
     import subprocess
 
-    return subprocess.Popen([sys.executable, "-m", "portal.cli", "quality", "worker"])
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "quality", "worker", "--parent", str(os.getpid())]
+    )
 
 
 @users_app.command("create")

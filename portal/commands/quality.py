@@ -70,8 +70,13 @@ def run(dataset: Annotated[str, typer.Argument(help="Name of the dataset to chec
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run the queued jobs, then exit.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between looks at the queue.")] = 2.0,
+    parent: Annotated[
+        int | None, typer.Option(help="Exit when this process (the server that started us) is gone.")
+    ] = None,
 ) -> None:
     """Take queued quality jobs and run them, one at a time, until stopped."""
+    import os
+
     from catalog import pipeline
     from portal.runtime import open_runtime
     from portal.scheduler import Every, run_periodic
@@ -80,6 +85,9 @@ def worker(
         workdir = rt.settings.portal.var_dir / "work"
         periodic = Every(60.0)  # grant expiry, report reminders and suspensions, order expiry
         while True:
+            if parent is not None and os.getppid() != parent:
+                typer.echo("quality worker: the server is gone; stopping", err=True)
+                return
             if periodic.due():
                 done = run_periodic(rt.engine, rt.settings)
                 if done.errors:
