@@ -78,22 +78,26 @@ def authorize_file_access(
     """
     authorize(actor, Action.DATASET_VIEW, dataset)
     decision = decide(actor, action, dataset)
-    actor_name = user.name if user else ""
-    if not decision.allowed:
+
+    def record(outcome: str, detail: dict[str, str]) -> None:
         audit.record(
             session,
             action=str(action),
             actor_id=actor.user_id,
-            actor_name=actor_name,
+            actor_name=user.name if user else "",
             object_type="resource",
             object_id=object_id,
             client_addr=client_addr(request),
-            outcome="denied",
-            detail={"reason": decision.reason, "dataset": dataset.name},
+            outcome=outcome,
+            detail={**detail, "dataset": dataset.name},
         )
-        session.commit()
+
+    if not decision.allowed:
+        record("denied", {"reason": decision.reason})
+        session.commit()  # the refusal is audited even though the request fails
         authorize(actor, action, dataset)
-    detail: dict[str, str] = {"dataset": dataset.name}
+    detail: dict[str, str] = {}
+    kind = "query" if action == Action.RESOURCE_QUERY else "download"
     if (
         count
         and actor.user_id is not None
@@ -109,39 +113,17 @@ def authorize_file_access(
                 dataset_id=dataset.id,
                 now=now,
                 resource_id=_as_uuid(object_id),
-                kind="query" if action == Action.RESOURCE_QUERY else "download",
+                kind=kind,
             )
             if grant is None:
                 reason = "no grant covers this resource / 授权不包含该资源"
-                audit.record(
-                    session,
-                    action=str(action),
-                    actor_id=actor.user_id,
-                    actor_name=actor_name,
-                    object_type="resource",
-                    object_id=object_id,
-                    client_addr=client_addr(request),
-                    outcome="denied",
-                    detail={"reason": reason, "dataset": dataset.name},
-                )
+                record("denied", {"reason": reason})
                 session.commit()
                 raise AccessDenied(str(action), reason)
             grant_id = grant.id
-        if grant_id is not None:
-            kind = "query" if action == Action.RESOURCE_QUERY else "download"
-            consume(session, grant_id=grant_id, kind=kind, now=now)
-            detail["grant"] = str(grant_id)
-    audit.record(
-        session,
-        action=str(action),
-        actor_id=actor.user_id,
-        actor_name=actor_name,
-        object_type="resource",
-        object_id=object_id,
-        client_addr=client_addr(request),
-        outcome="allowed",
-        detail=detail,
-    )
+        consume(session, grant_id=grant_id, kind=kind, now=now)
+        detail["grant"] = str(grant_id)
+    record("allowed", detail)
 
 
 def _check_link_grant(grant: Grant) -> None:

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from catalog import vocab
 from catalog.enums import Grade, OpenType, OrgType, ShareType, UpdateFrequency
+from catalog.grading import MAX_OPEN_TYPE, grade_allows_open_type
+from quality.validators import is_credit_code
 
 __all__ = [
     "DEMO_DIR",
@@ -40,31 +42,11 @@ DEMO_DIR = Path(__file__).resolve().parent
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{1,99}$"
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_OPEN_ORDER = (OpenType.CLOSED, OpenType.CONDITIONAL, OpenType.UNCONDITIONAL)
-_MAX_OPEN = {
-    Grade.CORE: OpenType.CLOSED,
-    Grade.IMPORTANT: OpenType.CLOSED,
-    Grade.GENERAL_4: OpenType.CLOSED,
-    Grade.GENERAL_3: OpenType.CONDITIONAL,
-    Grade.GENERAL_2: OpenType.UNCONDITIONAL,
-    Grade.GENERAL_1: OpenType.UNCONDITIONAL,
-}
-
-
-def is_credit_code(value: str) -> bool:
-    """True for a 统一社会信用代码 whose GB 32100-2015 check character is right."""
-    if not _USCC.match(value):
-        return False
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(value[:17], _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31] == value[17]
 
 
 def max_open_type(grade: Grade | str) -> OpenType:
     """The most open 开放属性 a grade allows (core, important, general_4: closed; general_3: conditional)."""
-    return _MAX_OPEN[Grade(grade)]
+    return OpenType(MAX_OPEN_TYPE[Grade(grade)])
 
 
 def _in_vocab(name: str, code: str) -> str:
@@ -202,7 +184,7 @@ class DemoDataset(_Strict):
     @model_validator(mode="after")
     def _rules(self) -> DemoDataset:
         allowed = max_open_type(self.grade)
-        if _OPEN_ORDER.index(self.open_type) > _OPEN_ORDER.index(allowed):
+        if not grade_allows_open_type(self.grade, self.open_type):
             raise ValueError(
                 f"dataset {self.name}: grade {self.grade.value} allows at most {allowed.value}, "
                 f"not {self.open_type.value}"

@@ -31,6 +31,7 @@ from catalog.errors import OrganizationNotFound
 from catalog.models import Dataset
 from catalog.search.query import SearchHit, SearchQuery, search
 from portal.ckan.errors import CkanValidationError, SearchQueryError
+from portal.visibility import search_visibility
 
 # CKAN field -> our facet.
 FIELD_FACET: dict[str, str] = {
@@ -264,10 +265,8 @@ class Found:
 
 def visibility(actor: Actor, include_private: bool) -> dict[str, Any]:
     """SearchQuery's visibility fields for this caller."""
-    if not include_private or actor.user_id is None:
-        return {}
-    orgs = frozenset(actor.org_roles) | actor.security_officer_orgs
-    return {"visible_org_ids": orgs, "see_all": actor.is_sysadmin, "see_withdrawn": actor.is_regulator}
+    # CKAN lists only public packages unless the caller asks for its private ones too.
+    return search_visibility(actor) if include_private else {}
 
 
 def run(

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from auth.grants import load_actor
 from auth.models import User
-from portal.actors import ANONYMOUS_ACTOR, actor_for
 from portal.ckan.actions import ACTIONS, Ctx
 from portal.ckan.errors import BadRequestBody, UnknownAction, error_dict
 from portal.deps import (
@@ -125,7 +125,7 @@ def _run(
 ) -> Any:
     spec = ACTIONS[name]
     user, scope = _caller(session, settings, request, read=spec.read)
-    actor = ANONYMOUS_ACTOR if user is None else actor_for(session, user)
+    actor = load_actor(session, user=user)
     ctx = Ctx(session, settings, storage, request, user, actor, scope, files)
     result = spec.fn(ctx, data)
     try:

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlmodel import col, select
 
-from auth.policy import listing_scope
 from catalog.models import Organization
 from catalog.search import InvalidSearchQuery, SearchQuery, search
 from portal.deps import SessionDep
 from portal.pages.rendering import Page, PageRoute, make_label, render
+from portal.visibility import search_visibility
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -48,7 +48,6 @@ def search_page(page: Page, session: SessionDep, q: str = "", sort: str = "relev
     filters = {f: [v for v in params.getlist(f) if v] for f in PAGE_FACETS if params.getlist(f)}
     if sort not in SORTS:
         sort = "relevance"
-    scope = listing_scope(page.actor)
     error = ""
     try:
         query = SearchQuery(
@@ -59,9 +58,7 @@ def search_page(page: Page, session: SessionDep, q: str = "", sort: str = "relev
             limit=PER_PAGE,
             facets=PAGE_FACETS,
             facet_limit=12,
-            visible_org_ids=scope.org_ids,
-            see_all=page.actor.is_sysadmin and page.actor.user_id is not None,
-            see_withdrawn=page.actor.is_regulator,
+            **search_visibility(page.actor),
         )
         result = search(session, query)
     except InvalidSearchQuery as exc:
