@@ -36,8 +36,9 @@ TARGET_S = 60.0
 
 SERVER = """
 import uvicorn
+from portal.server import UVICORN_OPTIONS
 uvicorn.run("portal.app:create_app", factory=True, host="127.0.0.1", port={port}, log_level="warning",
-            access_log=False, workers={workers})
+            access_log=False, workers={workers}, **UVICORN_OPTIONS)
 """
 
 

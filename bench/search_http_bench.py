@@ -59,6 +59,7 @@ def main() -> None:
     from auth.settings import AuthSettings
     from portal.app import create_app
     from portal.database import make_engine
+    from portal.server import UVICORN_OPTIONS
     from portal.settings import PortalSettings, Settings
     from storage import LocalStorage, StorageSettings
 
@@ -80,7 +81,9 @@ def main() -> None:
         )
         app = create_app(settings, storage=LocalStorage(Path(tmp) / "objects"))
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS)
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:

@@ -4,13 +4,14 @@ Usage: .venv/bin/python bench/upload_download_rss.py [SIZE_MB] [--runs N] [--s3-
 
 For each storage backend it starts `dataledger serve` on a free loopback port (throwaway SQLite
 database), uploads a SIZE_MB file of random bytes with `curl -T` to PUT /api/v1/resources/{id}/file,
-then downloads it N times with the same client on both sides, alternating:
+then downloads it N times (default 5) with the same client on every side, alternating:
 
 - local storage: `curl -o /dev/null` on GET /api/v1/resources/{id}/download, versus `curl -o /dev/null`
   on a `file://` URL of the stored object. Once with the file in the page cache ("warm"), and once
   with it evicted before each run (posix_fadvise DONTNEED, "cold": the disk is read, as for a file
-  nobody asked for lately).
-- S3 storage (moto's threaded server in this process): curl through the portal (stream mode) versus
+  nobody asked for lately). A third reader, `curl` on bench/bare_sendfile_server.py (a few lines of
+  asyncio that answer any GET with the file by sendfile), shows what loopback TCP itself allows.
+- S3 storage (moto's server, in a process of its own): curl through the portal (stream mode) versus
   curl on a presigned URL straight from the S3 endpoint.
 
 The server's resident memory (its whole process tree, and the server process alone) is sampled every
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import logging
 import os
 import socket
 import statistics
@@ -134,6 +134,16 @@ def curl(
     return status, speed
 
 
+def wait_for(url: str) -> None:
+    """Wait up to 30 s for url to answer 200."""
+    for _ in range(300):
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
 @dataclass
 class Figures:
     """What one backend's run measured."""
@@ -153,17 +163,23 @@ class Figures:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """moto's threaded S3 server on a free loopback port; yields the endpoint URL."""
-    from moto.server import ThreadedMotoServer
+    """moto's S3 server in a process of its own on a free loopback port; yields the endpoint URL.
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    Its own process, so the memory sampler's thread in this one never holds the GIL moto needs.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://{host}:{port}"
+        wait_for(f"{endpoint}/moto-api/")
+        yield endpoint
     finally:
-        threading.Thread(target=server.stop, daemon=True).start()
+        server.terminate()
+        server.wait(10)
 
 
 def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs: int) -> Figures:
@@ -218,11 +234,7 @@ def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                time.sleep(0.1)
+            wait_for(f"{base}/healthz")
             httpx.post(
                 f"{base}/api/v1/organizations",
                 json={"name": "bench", "title": "基准测试"},
@@ -279,28 +291,43 @@ def run_backend(backend: str, tmp: Path, source: Path, sha: str, size: int, runs
                 direct_url = store.presigned_url(key, expires_seconds=3600) or ""
                 obj = None
                 modes = [("stream", False)]
+            if obj is not None:  # the same file from the barest sendfile server: loopback TCP's ceiling
+                bare_port = free_port()
+                bare = subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(Path(__file__).with_name("bare_sendfile_server.py")),
+                        str(obj),
+                        str(bare_port),
+                    ]
+                )
+                stack.callback(bare.wait, 10)
+                stack.callback(bare.terminate)
+                bare_url = f"http://127.0.0.1:{bare_port}/"
+                wait_for(bare_url)
             cpu_used, served = 0.0, 0
             for mode, cold in modes:
-                portal_speeds, direct_speeds = [], []
+                speeds: dict[str, list[float]] = {"portal": [], "direct": []}
+                if obj is not None:
+                    speeds["bare http"] = []
                 with sampler:
                     for _ in range(runs):
-                        if cold and obj is not None:
-                            evict(obj)
-                        cpu0 = sampler.cpu()
-                        status, speed = curl(portal_url, headers=auth)
-                        cpu_used += sampler.cpu() - cpu0
-                        served += size
-                        assert status == 200, f"download answered {status}"
-                        portal_speeds.append(speed)
-                        if cold and obj is not None:
-                            evict(obj)
-                        status, speed = curl(direct_url)
-                        assert status in (0, 200), f"direct read answered {status}"
-                        direct_speeds.append(speed)
+                        for reader in speeds:
+                            if cold and obj is not None:
+                                evict(obj)
+                            if reader == "portal":
+                                cpu0 = sampler.cpu()
+                                status, speed = curl(portal_url, headers=auth)
+                                cpu_used += sampler.cpu() - cpu0
+                                served += size
+                            else:
+                                status, speed = curl(direct_url if reader == "direct" else bare_url)
+                            assert status in (0, 200), f"{reader} answered {status}"
+                            speeds[reader].append(speed)
                 figures.download_peak = max(figures.download_peak, sampler.peak)
                 figures.download_peak_main = max(figures.download_peak_main, sampler.peak_main)
-                figures.rows[f"{mode} portal"] = portal_speeds
-                figures.rows[f"{mode} direct"] = direct_speeds
+                for reader, got in speeds.items():
+                    figures.rows[f"{mode} {reader}"] = got
             figures.cpu_per_gib = cpu_used / (served / 1024**3)
         finally:
             server.terminate()
@@ -336,13 +363,16 @@ def report(all_figures: list[Figures]) -> None:
             portal = statistics.median(f.rows[f"{mode} portal"])
             direct = statistics.median(f.rows[f"{mode} direct"])
             print(f"  portal / direct, {mode:<6} {portal / direct:8.2f}")
+            if f"{mode} bare http" in f.rows:
+                bare = statistics.median(f.rows[f"{mode} bare http"])
+                print(f"  portal / bare http, {mode:<6} {portal / bare:5.2f}")
 
 
 def main() -> None:
     """Run the benchmark on each backend and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("size_mb", nargs="?", type=int, default=2048)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--s3-size", type=int, default=512, help="MiB for the S3 run (moto holds it in memory)"
     )

@@ -92,6 +92,7 @@ def serve(
     from portal.app import create_app
     from portal.demo import load_demo
     from portal.runtime import open_runtime
+    from portal.server import UVICORN_OPTIONS
 
     with open_runtime(migrate=True) as rt:
         if rt.settings.portal.load_demo:
@@ -110,6 +111,7 @@ def serve(
             proxy_headers=True,
             workers=workers,
             factory=workers > 1,
+            **UVICORN_OPTIONS,  # stored files leave by sendfile (portal.server)
         )
     finally:
         worker.terminate()

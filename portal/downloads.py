@@ -54,7 +54,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 
 def _is_first_request(request: Request) -> bool:
-    """Resumed transfers (a Range past byte 0) do not count again against quotas or popularity."""
+    """Resumed transfers (a Range past byte 0) and HEAD do not count against quotas or popularity."""
+    if request.method == "HEAD":  # a look at the headers (size, ETag) takes nothing
+        return False
     header = request.headers.get("range", "")
     return not header or header.replace(" ", "").startswith("bytes=0-")
 

@@ -114,7 +114,7 @@ def upload_file(
     return ResourceVersionPublic.model_validate(version)
 
 
-@router.get("/resources/{resource_id}/download")
+@router.api_route("/resources/{resource_id}/download", methods=["GET", "HEAD"])
 def download(
     request: Request,
     resource_id: uuid.UUID,

@@ -208,7 +208,7 @@ def dataset_page(
     )
 
 
-@router.get("/dataset/{name:slug}/resource/{resource_id}/download")
+@router.api_route("/dataset/{name:slug}/resource/{resource_id}/download", methods=["GET", "HEAD"])
 def download_page(
     name: str,
     resource_id: uuid.UUID,

@@ -17,12 +17,13 @@ from catalog import service
 from catalog.models import ResourceVersion
 from catalog.schemas import ResourceCreate
 from portal.app import create_app
+from portal.transfer import REMOTE_CHUNK
 from storage import LocalStorage, Storage
 from tests.conftest import make_s3_storage
 from tests.factories import make_dataset, make_org, publish
 from tests.portal.conftest import make_settings
 
-SIZE = 3 * 1024 * 1024 + 12345  # more than one storage chunk, not a multiple of it
+SIZE = 2 * REMOTE_CHUNK + 12345  # more than one chunk from storage, not a multiple of it
 BLOB = os.urandom(SIZE)
 
 
@@ -95,9 +96,12 @@ def test_interrupted_download_resumes_with_range(any_storage_client: TestClient)
     received += r.content
     assert hashlib.sha256(received).hexdigest() == hashlib.sha256(BLOB).hexdigest()
     assert f'"{hashlib.sha256(received).hexdigest()}"' == etag
+    head = client.head(url)  # what a download manager asks first: size and ETag, no body
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(SIZE) and head.headers["etag"] == etag
     with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
         dataset_id = service.require_resource(s, uuid.UUID(rid)).dataset_id
-        # the resumed part is not counted again
+        # neither the resumed part nor the HEAD is counted again
         assert service.require_dataset(s, dataset_id).download_count == 1
 
 
