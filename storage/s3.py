@@ -39,19 +39,24 @@ _UNAVAILABLE_CODES = {
 }
 
 
-def minio_client(settings: StorageSettings) -> Minio:
-    """Build a Minio client from settings, with short connect timeouts and bounded retries."""
+def minio_client(settings: StorageSettings, *, public: bool = False) -> Minio:
+    """Build a Minio client from settings, with short connect timeouts and bounded retries.
+
+    With public=True the client is for signing URLs that downloaders open: it names
+    DATALEDGER_S3_PUBLIC_ENDPOINT (the host is part of the signature) and never connects anywhere,
+    since the region is given.
+    """
     import urllib3
     from minio import Minio
 
-    endpoint = settings.s3_endpoint.strip() or "https://s3.amazonaws.com"
+    name = "DATALEDGER_S3_PUBLIC_ENDPOINT" if public else "DATALEDGER_S3_ENDPOINT"
+    endpoint = (settings.s3_public_endpoint if public else settings.s3_endpoint).strip()
+    endpoint = endpoint or "https://s3.amazonaws.com"
     if "://" not in endpoint:
         endpoint = "https://" + endpoint
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise StorageUnavailable(
-            f"DATALEDGER_S3_ENDPOINT must look like http(s)://host[:port], got {endpoint}"
-        )
+        raise StorageUnavailable(f"{name} must look like http(s)://host[:port], got {endpoint}")
     http = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=5.0, read=120.0),
         maxsize=16,
@@ -110,6 +115,9 @@ class S3Storage:
         # Without settings use the declared defaults; domain code never reads the environment itself.
         defaults = settings or StorageSettings.model_construct()
         self.client: Minio = minio_client(settings) if settings else client_or_settings  # type: ignore[assignment]
+        # Presigned URLs are signed for the host downloaders reach, which may not be the one we use.
+        public = settings is not None and settings.s3_public_endpoint.strip()
+        self.presign_client: Minio = minio_client(settings, public=True) if public else self.client  # type: ignore[arg-type]
         self.bucket = bucket
         prefix = prefix.strip("/")
         self.prefix = validate_prefix(prefix + "/") if prefix else ""
@@ -270,7 +278,7 @@ class S3Storage:
             headers["response-content-type"] = content_type
         expires = timedelta(seconds=expires_seconds or self.presign_ttl_seconds)
         with _translated(key):
-            return self.client.presigned_get_object(
+            return self.presign_client.presigned_get_object(
                 self.bucket, self._name(key), expires=expires, response_headers=headers or None
             )
 

@@ -21,6 +21,11 @@ class StorageSettings(BaseSettings):
         "",
         description="S3/MinIO endpoint URL, e.g. http://127.0.0.1:9000 (https means TLS); empty means AWS.",
     )
+    s3_public_endpoint: str = Field(
+        "",
+        description="S3 endpoint URL that downloaders reach, for presigned URLs in redirect mode "
+        "(e.g. https://objects.example.gov.cn); empty means the same as DATALEDGER_S3_ENDPOINT.",
+    )
     s3_access_key: str = Field("", description="S3 access key (empty for anonymous access).")
     s3_secret_key: str = Field("", description="S3 secret key.")
     s3_region: str = Field("us-east-1", description="S3 region used for signing and bucket creation.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,25 @@ def test_missing_bucket_is_unavailable_not_missing(s3_store: S3Storage, s3_endpo
 def test_bad_endpoint_setting() -> None:
     with pytest.raises(StorageUnavailable):
         S3Storage(s3_settings("http://127.0.0.1:9000/some/path"), "bucket")
+
+
+def test_presigned_urls_name_the_public_endpoint(s3_endpoint: str) -> None:
+    # The server reaches S3 at 127.0.0.1; downloaders are told "localhost" (the signature covers it).
+    public = s3_endpoint.replace("127.0.0.1", "localhost")
+    bucket = fresh_bucket()
+    store = open_storage(s3_settings(s3_endpoint, storage_url=f"s3://{bucket}", s3_public_endpoint=public))
+    assert isinstance(store, S3Storage)
+    store.ensure_bucket()
+    store.put("exports/路网.csv", iter([b"a,b\n1,2\n"]))
+    url = store.presigned_url("exports/路网.csv", download_name="路网.csv")
+    assert url is not None and url.startswith(public + "/")
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"a,b\n1,2\n"
+
+
+def test_bad_public_endpoint_setting() -> None:
+    with pytest.raises(StorageUnavailable, match="DATALEDGER_S3_PUBLIC_ENDPOINT"):
+        S3Storage(s3_settings("http://127.0.0.1:9000", s3_public_endpoint="ftp://objects"), "bucket")
 
 
 def test_local_check_fails_on_unwritable_root(tmp_path: Path) -> None:
