@@ -21,8 +21,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 ZERO_COPY = "http.response.zerocopysend"
 # How `dataledger serve` (and the benches that measure it) run uvicorn.
 UVICORN_OPTIONS: dict[str, str] = {"http": "portal.server:ZeroCopyHttpToolsProtocol"}
-# Most bytes handed to one sendfile call; the kernel takes what the socket buffer has room for.
-SENDFILE_STEP = 8 * 1024 * 1024
+# Most bytes handed to one sendfile call (the kernel takes what the socket buffer has room for); it
+# bounds how long one call can hold the event loop reading pages of a file not yet in memory.
+SENDFILE_STEP = 2 * 1024 * 1024
 
 
 async def sendfile(transport: asyncio.Transport, file: Any, offset: int, count: int) -> int:

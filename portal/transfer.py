@@ -30,9 +30,6 @@ READ_AHEAD = 1
 # Objects on S3 are proxied 4 MiB at a time: a third less CPU per GiB than 1 MiB pieces (measured
 # against moto), and still a few MiB per download whatever the object's size.
 REMOTE_CHUNK = 4 * 1024 * 1024
-# With sendfile, a file leaves in windows of this size, the next one read ahead while one is sent
-# (8 MiB windows cost twice the CPU per GiB; one window for the whole file was slower from disk).
-SENDFILE_WINDOW = 32 * 1024 * 1024
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
@@ -270,29 +267,14 @@ class LocalFileResponse(ChunkedBodyResponse):
         if not self.zero_copy:
             await super()._stream(send)
             return
-        # The kernel copies the pages; a worker thread asks for the next window ahead of the
-        # socket (WILLNEED starts the disk reads), so the event loop seldom waits on the disk.
-        fd = self.handle.fileno()
-        offset, end = self.offset, self.offset + self.count
-        await anyio.to_thread.run_sync(_will_need, fd, offset, SENDFILE_WINDOW)
-        while offset < end:
-            size = min(SENDFILE_WINDOW, end - offset)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(anyio.to_thread.run_sync, _will_need, fd, offset + size, SENDFILE_WINDOW)
-                await send(
-                    {
-                        "type": ZERO_COPY,
-                        "file": self.handle,
-                        "offset": offset,
-                        "count": size,
-                        "more_body": True,
-                    }
-                )
-            offset += size
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _will_need(fd: int, offset: int, length: int) -> None:
-    """Start reading fd's bytes offset..offset+length into the page cache (a hint, never an error)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_WILLNEED)
+        # The kernel copies the pages (read ahead by the SEQUENTIAL hint given at open); a client
+        # that leaves mid-file ends the send with an error the server handles.
+        await send(
+            {
+                "type": ZERO_COPY,
+                "file": self.handle,
+                "offset": self.offset,
+                "count": self.count,
+                "more_body": False,
+            }
+        )

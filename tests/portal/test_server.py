@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from sqlmodel import Session
 
+import portal.server
 import portal.transfer
 from catalog import service
 from catalog.schemas import ResourceCreate
@@ -24,7 +25,7 @@ from portal.settings import Settings
 from storage import LocalStorage
 from tests.factories import make_dataset, make_org, publish
 
-SIZE = 5 * 1024 * 1024 + 4321  # several sendfile windows (shrunk to 1 MiB below), not a multiple
+SIZE = 5 * 1024 * 1024 + 4321  # several sendfile steps (shrunk to 1 MiB below), not a multiple
 BLOB = os.urandom(SIZE)
 
 
@@ -79,8 +80,8 @@ def _serve(settings: Settings, tmp_path: Path, loop: str, http: object) -> Itera
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Small sendfile windows; the number of chunks read through Python is recorded."""
-    monkeypatch.setattr(portal.transfer, "SENDFILE_WINDOW", 1024 * 1024)
+    """Small sendfile steps; the number of chunks read through Python is recorded."""
+    monkeypatch.setattr(portal.server, "SENDFILE_STEP", 1024 * 1024)
     calls: list[int] = []
     original: Callable[[int, int, int], Callable[[], bytes | None]] = portal.transfer._pread_chunks
 
@@ -120,7 +121,7 @@ def test_downloads_leave_by_sendfile(zero_copy_server: tuple[str, str], reads: l
         assert full.headers["content-length"] == str(SIZE)
         assert "filename*=UTF-8''" in full.headers["content-disposition"]
 
-        part = client.get(url, headers={"Range": "bytes=1048570-3145739"})  # across windows
+        part = client.get(url, headers={"Range": "bytes=1048570-3145739"})  # across steps
         assert part.status_code == 206 and part.content == BLOB[1048570:3145740]
 
         tail = client.get(url, headers={"Range": "bytes=-10"})
