@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from tests.liveserver import free_port, serve_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "tests" / "_artifacts" / "screenshots"
@@ -52,12 +51,6 @@ class Portal:
         return len(jobs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Debian's Chromium, or a skip (a failure on CI)."""
@@ -72,7 +65,6 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[Portal]:
     """uvicorn serving create_app() in a thread, on a demo-loaded SQLite database."""
-    import uvicorn
     from sqlmodel import SQLModel
 
     from auth.passwords import configure_hasher, restore_hasher
@@ -92,7 +84,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
     SQLModel.metadata.create_all(engine)  # the schema of the models as they are (full text included)
     storage = LocalStorage(root / "objects")
     load_demo(engine, storage)
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         portal=PortalSettings(
             database_url=db_url, var_dir=root, load_demo=False, base_url=f"http://127.0.0.1:{port}"
@@ -103,21 +95,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
     the_portal = Portal(url=f"http://127.0.0.1:{port}", engine=engine, storage=storage, workdir=root / "work")
     the_portal.run_quality_jobs("nb-bus-routes")
     app = create_app(settings, storage=storage)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield the_portal
+        with serve_in_thread(app, port, lifespan="on"):
+            yield the_portal
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.state.engine.dispose()
         engine.dispose()
         restore_hasher(previous)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 import portal.server
@@ -24,15 +21,10 @@ from portal.server import ZeroCopyHttpToolsProtocol
 from portal.settings import Settings
 from storage import LocalStorage
 from tests.factories import make_dataset, make_org, publish
+from tests.liveserver import free_port, serve_in_thread
 
 SIZE = 5 * 1024 * 1024 + 4321  # several sendfile steps (shrunk to 1 MiB below), not a multiple
 BLOB = os.urandom(SIZE)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(settings: Settings, tmp_path: Path, loop: str, http: object) -> Iterator[tuple[str, str]]:
@@ -51,30 +43,11 @@ def _serve(settings: Settings, tmp_path: Path, loop: str, http: object) -> Itera
         )
         s.commit()
         rid = str(resource.id)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            http=http,  # type: ignore[arg-type]
-            loop=loop,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+    port = free_port()
     try:
-        yield f"http://127.0.0.1:{port}", rid
+        with serve_in_thread(app, port, http=http, loop=loop, timeout_graceful_shutdown=1) as url:
+            yield url, rid
     finally:
-        server.should_exit = server.force_exit = True
-        thread.join(5)
         app.state.engine.dispose()
 
 

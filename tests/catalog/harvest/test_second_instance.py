@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from catalog.models import Dataset
 from catalog.schemas import DatasetCreate, OrganizationCreate, ResourceCreate
 from tests.catalog.harvest.conftest import make_source
 from tests.conftest import import_models
+from tests.liveserver import free_port, serve_in_thread
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -31,12 +30,6 @@ class Upstream:
 
     url: str
     engine: Engine
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _populate(engine: Engine, count: int) -> None:
@@ -70,8 +63,6 @@ def _populate(engine: Engine, count: int) -> None:
 @pytest.fixture
 def upstream(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Upstream]:
     """A second dataledger with N published datasets (indirect parameter, default 30)."""
-    import uvicorn
-
     from portal.app import create_app
     from portal.database import make_engine
     from storage import LocalStorage
@@ -87,24 +78,13 @@ def upstream(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Upstrea
     bootstrap.dispose()
     engine = make_engine(url)
     _populate(engine, count)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(make_settings(url, folder, base_url=base), storage=LocalStorage(folder / "objects"))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the second instance did not start")
-        time.sleep(0.05)
     try:
-        yield Upstream(base, engine)
+        with serve_in_thread(app, port, lifespan="off", start_timeout=20):
+            yield Upstream(base, engine)
     finally:
-        server.should_exit = True
-        thread.join(10)
         app.state.engine.dispose()
         engine.dispose()
 

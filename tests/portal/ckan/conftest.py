@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ from catalog.schemas import ResourceCreate
 from portal.app import create_app
 from storage import LocalStorage
 from tests.factories import make_dataset, make_org, make_token, make_user, publish
+from tests.liveserver import free_port, serve_in_thread
 from tests.portal.conftest import make_settings
 
 
@@ -100,12 +98,6 @@ def ckan_client(app_client: TestClient) -> Iterator[tuple[TestClient, Catalog]]:
     yield app_client, populate(app_client.app.state.engine)  # type: ignore[attr-defined]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LiveServer:
     """The real app behind uvicorn on a loopback port."""
@@ -117,26 +109,12 @@ class LiveServer:
 @pytest.fixture
 def live_server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """Serve the real app with uvicorn in a background thread on a free loopback port."""
-    import uvicorn
-
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = make_settings(db_url, tmp_path, base_url=url)
     app = create_app(settings, storage=LocalStorage(tmp_path / "objects"))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
     try:
-        yield LiveServer(url=url, engine=app.state.engine)
+        with serve_in_thread(app, port, timeout_graceful_shutdown=1, start_timeout=20):
+            yield LiveServer(url=url, engine=app.state.engine)
     finally:
-        server.should_exit = True
-        server.force_exit = True  # do not wait for idle keep-alive clients
-        thread.join(5)
         app.state.engine.dispose()
