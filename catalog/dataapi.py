@@ -4,7 +4,7 @@ DuckDB reads the Parquet file in place (local storage) or from a local cache cop
 has no network access here). Every surface goes through this module: /api/v1/resources/{id}/data and
 /preview, and CKAN's ``datastore_search``. Typical use::
 
-    path = dataapi.version_table(storage, version, cache_dir=settings.portal.var_dir / "cache")
+    path = dataapi.version_table(storage, version, cache_dir=var / "cache", max_cache_bytes=10 * 2**30)
     result = dataapi.run_query(path, DataQuery(filters={"city": "杭州"}, sort=["year desc"], limit=50))
     result.fields    # [FieldInfo(id="city", type="text"), ...]
     result.records   # [{"city": "杭州", "year": 2024, ...}, ...] (JSON-ready values)
@@ -46,6 +46,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -707,12 +708,17 @@ def _csv_value(value: Any) -> str:
 # --- where the table lives ------------------------------------------------------------------
 
 
-def cached_copy(storage: Storage, key: str, *, cache_dir: Path) -> Path:
+# A cache entry used this recently is never evicted: a query may be about to open it.
+CACHE_GRACE_SECONDS = 60.0
+
+
+def cached_copy(storage: Storage, key: str, *, cache_dir: Path, max_bytes: int | None = None) -> Path:
     """A local file with the object's bytes: the object itself on local storage, else a cached copy.
 
     Cache entries are named by a hash of the key and the object's ETag and size, written to a temp
     file and renamed into place, so concurrent readers never see a partial file and a replaced object
-    gets a new entry (older entries of the same key are removed).
+    gets a new entry (older entries of the same key are removed). Each use stamps the entry's access
+    time; with max_bytes, the least recently used entries are removed once the cache holds more.
     """
     local = storage.local_path(key)
     if local is not None:
@@ -722,6 +728,7 @@ def cached_copy(storage: Storage, key: str, *, cache_dir: Path) -> Path:
     tag = hashlib.sha256(f"{info.etag}\0{info.size}".encode()).hexdigest()[:16]
     dest = cache_dir / f"{stem}-{tag}.parquet"
     if dest.is_file() and dest.stat().st_size == info.size:
+        _mark_used(dest)
         return dest
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".{stem}-{secrets.token_hex(6)}.part"
@@ -734,21 +741,58 @@ def cached_copy(storage: Storage, key: str, *, cache_dir: Path) -> Path:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    _mark_used(dest)
     for old in cache_dir.glob(f"{stem}-*.parquet"):
         if old != dest:
             with contextlib.suppress(OSError):
                 old.unlink()
+    if max_bytes is not None:
+        trim_cache(cache_dir, max_bytes)
     return dest
 
 
-def version_table(storage: Storage, version: ResourceVersion, *, cache_dir: Path) -> Path:
+def _mark_used(path: Path) -> None:
+    """Stamp the access time (explicitly: mounts with relatime or noatime would not)."""
+    with contextlib.suppress(OSError):
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+
+
+def trim_cache(cache_dir: Path, max_bytes: int, *, grace_seconds: float = CACHE_GRACE_SECONDS) -> int:
+    """Remove least recently used cache entries until they fit in max_bytes; the bytes removed.
+
+    Entries used within grace_seconds stay even over the limit (a query may be opening them), so
+    the bound is soft by at most the tables in use right now.
+    """
+    entries = []
+    for path in cache_dir.glob("*.parquet"):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            entries.append((st.st_atime_ns, st.st_size, path))
+    total = sum(size for _, size, _ in entries)
+    now = time.time_ns()
+    removed = 0
+    for used, size, path in sorted(entries):
+        if total <= max_bytes:
+            break
+        if now - used < grace_seconds * 1e9:
+            continue
+        with contextlib.suppress(FileNotFoundError):  # another process trimmed it first
+            path.unlink()
+            removed += size
+        total -= size
+    return removed
+
+
+def version_table(
+    storage: Storage, version: ResourceVersion, *, cache_dir: Path, max_cache_bytes: int | None = None
+) -> Path:
     """The local Parquet file to query for a resource version; TableNotAvailable when it has none."""
     if not version.normalized_key:
         raise TableNotAvailable(
             f"resource version {version.version} has no queryable table (not tabular, or not ingested yet)"
             " / 该资源暂无可查询的数据表"
         )
-    return cached_copy(storage, version.normalized_key, cache_dir=cache_dir)
+    return cached_copy(storage, version.normalized_key, cache_dir=cache_dir, max_bytes=max_cache_bytes)
 
 
 __all__ = [
@@ -770,5 +814,6 @@ __all__ = [
     "table_columns",
     "table_fields",
     "total_rows",
+    "trim_cache",
     "version_table",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -200,4 +201,17 @@ def download(
         found,
         redirect=settings.portal.download_mode == "redirect",
         presign_ttl=settings.storage.presign_ttl_seconds,
+    )
+
+
+def local_table(storage: Storage, settings: Settings, version: ResourceVersion) -> Path:
+    """The local Parquet file behind a resource version, for the data API, previews and CKAN's
+    datastore: read in place on local storage, else a copy in a cache of bounded size (S3)."""
+    from catalog import dataapi
+
+    return dataapi.version_table(
+        storage,
+        version,
+        cache_dir=settings.portal.var_dir / "cache",
+        max_cache_bytes=settings.portal.table_cache_bytes,
     )

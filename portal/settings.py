@@ -36,6 +36,12 @@ class PortalSettings(BaseSettings):
         "stream",
         description="Serve downloads through the portal (stream) or redirect to a presigned S3 URL (redirect).",
     )
+    table_cache_bytes: int = Field(
+        10 * 1024**3,
+        gt=0,
+        description="Most disk the local copies of S3 tables (for the data API and previews) may use, "
+        "in bytes; the least recently used copies go first.",
+    )
     default_language: Literal["zh", "en"] = Field("zh", description="Language of the pages by default.")
     load_demo: bool = Field(
         True, description="`dataledger serve` loads the demo catalog into an empty ledger."

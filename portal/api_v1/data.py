@@ -42,17 +42,11 @@ def _bad_request(exc: InvalidQuery) -> JSONResponse:
     return JSONResponse(error_body(exc), status_code=400)
 
 
-def cache_dir(settings: Settings) -> Path:
-    """Where copies of remote (S3) tables are kept for DuckDB."""
-    return settings.portal.var_dir / "cache"
-
-
 def table_for(
     session: Session, storage: Storage, settings: Settings, resource: Resource, version: int | None = None
 ) -> Path:
     """The local Parquet file behind a resource version (latest by default), for every data surface."""
-    found = service.require_version(session, resource, version)
-    return dataapi.version_table(storage, found, cache_dir=cache_dir(settings))
+    return downloads.local_table(storage, settings, service.require_version(session, resource, version))
 
 
 def _load(session: Session, resource_id: uuid.UUID) -> tuple[Resource, Dataset]:

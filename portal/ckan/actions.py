@@ -30,6 +30,7 @@ from auth.policy import AccessDenied, Action, Actor, authorize, may
 from catalog import ledger, service, vocab
 from catalog.models import Dataset, Resource
 from catalog.schemas import OrganizationCreate, ResourceCreate
+from portal import downloads
 from portal.ckan import dicts
 from portal.ckan.errors import CkanNotFound, CkanValidationError
 from portal.ckan.query import (
@@ -575,7 +576,7 @@ def datastore_search(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         include_total=_bool(data, "include_total", True),
     )
     version = service.require_version(ctx.session, resource)
-    path = dataapi.version_table(ctx.storage, version, cache_dir=ctx.settings.portal.var_dir / "cache")
+    path = downloads.local_table(ctx.storage, ctx.settings, version)
     result = dataapi.run_query(path, query)
     return {
         "resource_id": str(resource.id),

@@ -140,7 +140,7 @@ def _preview(
     from catalog import dataapi
 
     try:
-        path = dataapi.version_table(storage, version, cache_dir=settings.portal.var_dir / "cache")
+        path = downloads.local_table(storage, settings, version)
         result = dataapi.preview(path, 10)
     except Exception:  # a preview is a courtesy; the page must render without it
         return None

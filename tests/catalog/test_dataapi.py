@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import threading
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,6 +303,29 @@ def test_s3_tables_are_cached_once_and_refreshed_when_replaced(
     assert second != first and not first.exists()
     assert run(second, include_total=True).total == 10
     assert sorted(p.name for p in cache.iterdir()) == [second.name]  # no temp files left
+
+
+def test_the_s3_table_cache_keeps_to_its_size_by_evicting_the_least_recently_used(
+    s3_endpoint: str, tmp_path: Path, table: Path
+) -> None:
+    store = make_s3_storage(s3_endpoint)
+    size = table.stat().st_size
+    cache = tmp_path / "cache"
+    keys = [f"datasets/a/{n}/v1.normalized.parquet" for n in "xyz"]
+    for key in keys:
+        store.put(key, table.open("rb"))  # type: ignore[attr-defined]
+    x, y = (dataapi.cached_copy(store, k, cache_dir=cache) for k in keys[:2])  # type: ignore[arg-type]
+    old = time.time_ns() - 3600 * 10**9  # both used an hour ago, x longer ago than y
+    os.utime(x, ns=(old, x.stat().st_mtime_ns))
+    os.utime(y, ns=(old + 10**9, y.stat().st_mtime_ns))
+    assert dataapi.cached_copy(store, keys[0], cache_dir=cache) == x  # x is used again: now the newest
+
+    z = dataapi.cached_copy(store, keys[2], cache_dir=cache, max_bytes=2 * size)  # type: ignore[arg-type]
+    assert z.exists() and x.exists() and not y.exists()  # y was the least recently used
+    assert run(z, include_total=True).total == N
+    # entries used within the grace period stay even over the limit: a query may be opening them
+    assert dataapi.trim_cache(cache, size) == 0 and x.exists() and z.exists()
+    assert dataapi.trim_cache(cache, size, grace_seconds=0) == size and not x.exists() and z.exists()
 
 
 def test_without_a_sort_rows_come_in_file_order_across_row_groups(tmp_path: Path) -> None:
