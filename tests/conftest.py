@@ -24,6 +24,8 @@ PG_HOWTO = (
     "'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' or set "
     "DATALEDGER_TEST_PG_URL"
 )
+
+
 def import_models() -> None:
     """Import every module that defines tables so that SQLModel.metadata holds them all."""
     from portal.models import import_all_models

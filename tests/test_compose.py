@@ -20,7 +20,10 @@ def test_compose_file_validates() -> None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
     result = subprocess.run(
         [exe, "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DOCKER_HOST": "unix:///nonexistent"},
     )
     assert result.returncode == 0, result.stderr
 

@@ -10,7 +10,9 @@ def test_readme_lists_every_setting() -> None:
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     names = [
-        f"{cls.model_config['env_prefix']}{name}".upper() for cls in SETTINGS_CLASSES for name in cls.model_fields
+        f"{cls.model_config['env_prefix']}{name}".upper()
+        for cls in SETTINGS_CLASSES
+        for name in cls.model_fields
     ]
     missing = [n for n in names if f"`{n}`" not in readme]
     assert missing == []

@@ -25,7 +25,9 @@ def test_demo_loads_once_and_is_searchable(engine: Engine, tmp_path: Path) -> No
     assert "nothing to do" in again.summary()
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Dataset)).one() == len(spec.datasets)
-        published = s.exec(select(func.count()).select_from(Dataset).where(Dataset.status == "published")).one()
+        published = s.exec(
+            select(func.count()).select_from(Dataset).where(Dataset.status == "published")
+        ).one()
         assert published == len(spec.datasets)
         assert s.exec(select(func.count()).select_from(QualityJob)).one() >= len(spec.datasets)
         hits = search(s, SearchQuery(text="交通"))

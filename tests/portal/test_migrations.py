@@ -22,7 +22,9 @@ def test_full_text_search_works_on_a_migrated_database(db_url: str) -> None:
     engine = sa.create_engine(db_url)
     with Session(engine) as session:
         did = uuid.uuid4()
-        index_document(session, SearchDocument(dataset_id=did, name="bus", title="公交线路数据", status="published"))
+        index_document(
+            session, SearchDocument(dataset_id=did, name="bus", title="公交线路数据", status="published")
+        )
         session.commit()
         result = search(session, SearchQuery(text="公交"))
         assert [hit.dataset_id for hit in result.items] == [did]
