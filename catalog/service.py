@@ -21,7 +21,13 @@ from catalog.errors import (
     ResourceNotFound,
 )
 from catalog.models import DataItem, Dataset, Organization, Resource, ResourceVersion, utcnow
-from catalog.schemas import DatasetCreate, DatasetUpdate, OrganizationCreate, ResourceCreate
+from catalog.schemas import (
+    DatasetCreate,
+    DatasetUpdate,
+    OrganizationCreate,
+    OrganizationUpdate,
+    ResourceCreate,
+)
 from catalog.search import index as search_index
 from catalog.search.index import SearchDocument
 from storage import STAGING_PREFIX, Storage, make_key
@@ -79,6 +85,32 @@ def create_organization(
     session.add(org)
     ledger.append(session, actor_id=actor_id, action="organization.create", subject=org)
     session.flush()
+    return org
+
+
+def update_organization(
+    session: Session, *, actor_id: uuid.UUID | None, org: Organization, data: OrganizationUpdate
+) -> Organization:
+    """Change an organization's titles, description or region, recorded in the ledger; its
+    datasets' search entries follow a new title (they are found by the organization's name)."""
+    before = ledger.snapshot(org)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("title") is None:
+        changes.pop("title", None)  # the title can change but not disappear
+    for field in ("title_en", "description", "region_code"):  # cleared text is empty, not null
+        if field in changes and changes[field] is None:
+            changes[field] = ""
+    changes = {k: v for k, v in changes.items() if getattr(org, k) != v}
+    if not changes:
+        return org
+    for field, value in changes.items():
+        setattr(org, field, value)
+    session.add(org)
+    ledger.append(session, actor_id=actor_id, action="organization.update", subject=org, before=before)
+    session.flush()
+    if {"title", "title_en"} & changes.keys():
+        for dataset in session.exec(select(Dataset).where(Dataset.owner_org_id == org.id)):
+            reindex_dataset(session, dataset)
     return org
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from auth.policy import Action, authorize
 from catalog import service
-from catalog.schemas import OrganizationCreate, OrganizationPublic
+from catalog.schemas import OrganizationCreate, OrganizationPublic, OrganizationUpdate
 from portal.deps import ActorDep, CurrentUser, SessionDep
 
 router = APIRouter(tags=["organizations"])
@@ -34,3 +34,15 @@ def create_organization(
 def read_organization(name: str, session: SessionDep) -> OrganizationPublic:
     """Show one organization."""
     return OrganizationPublic.model_validate(service.require_organization(session, name))
+
+
+@router.patch("/organizations/{name}")
+def update_organization(
+    name: str, data: OrganizationUpdate, session: SessionDep, user: CurrentUser, actor: ActorDep
+) -> OrganizationPublic:
+    """Change an organization's titles, description or region code (its admins, system administrators)."""
+    org = service.require_organization(session, name)
+    authorize(actor, Action.ORG_MANAGE, org)
+    org = service.update_organization(session, actor_id=user.id, org=org, data=data)
+    session.commit()
+    return OrganizationPublic.model_validate(org)

@@ -29,7 +29,7 @@ from auth.models import ApiToken, User
 from auth.policy import AccessDenied, Action, Actor, authorize, may
 from catalog import ledger, service, vocab
 from catalog.models import Dataset, Resource
-from catalog.schemas import OrganizationCreate, ResourceCreate
+from catalog.schemas import OrganizationCreate, OrganizationUpdate, ResourceCreate
 from portal import downloads
 from portal.ckan import dicts
 from portal.ckan.errors import CkanNotFound, CkanValidationError
@@ -793,6 +793,34 @@ def organization_create(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         ctx.session, actor_id=user.id, data=OrganizationCreate(**fields), organization_id=_keep_id(ctx, data)
     )
     return dicts.organization_dict(org, package_count=0)
+
+
+def _change_organization(ctx: Ctx, data: dict[str, Any], *, patch: bool) -> dict[str, Any]:
+    user = _writer(ctx)
+    org = service.require_organization(ctx.session, _required(data, "id", "name"))
+    authorize(ctx.actor, Action.ORG_MANAGE, org)
+    editable = ("title", "title_en", "description", "region_code")
+    if patch:
+        fields = {k: data[k] for k in editable if k in data}
+    else:  # update replaces: what is not given is cleared (the title falls back to the name)
+        fields = {k: data.get(k) or None for k in editable}
+        fields["title"] = fields["title"] or org.name
+    org = service.update_organization(
+        ctx.session, actor_id=user.id, org=org, data=OrganizationUpdate(**fields)
+    )
+    return dicts.organization_dict(org, package_count=_org_counts(ctx).get(org.name, 0))
+
+
+@write_action
+def organization_patch(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """Change the given fields of an organization (title, title_en, description, region_code)."""
+    return _change_organization(ctx, data, patch=True)
+
+
+@write_action
+def organization_update(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
+    """Replace an organization's editable fields; those not given are cleared, as in CKAN."""
+    return _change_organization(ctx, data, patch=False)
 
 
 @write_action

@@ -390,6 +390,28 @@ def test_resource_upload_download_update_delete(ckan_client: tuple[TestClient, C
     assert _get(client, "resource_show", id="not-a-uuid")[0] == 404
 
 
+def test_organization_patch_and_update(ckan_client: tuple[TestClient, Catalog]) -> None:
+    client, cat = ckan_client
+    assert _post(client, "organization_patch", cat.editor, id="jtt", title="x")[0] == 403  # not its admin
+    assert _post(client, "organization_patch", cat.outsider, id="jtt", title="x")[0] == 403
+    assert _post(client, "organization_patch", cat.admin, id="jtt", region_code="abc")[0] == 409
+    status, body = _post(client, "organization_patch", cat.admin, id="jtt", title="智慧交通数据局")
+    org = body["result"]
+    assert status == 200 and org["title"] == "智慧交通数据局" and org["package_count"] == 2
+    assert _get(client, "organization_show", id="jtt")[1]["result"]["title"] == "智慧交通数据局"
+    # the datasets' search entries follow the organization's new title
+    assert sorted(_names(_get(client, "package_search", q="智慧交通数据局")[1])) == [
+        "bus-lines",
+        "taxi-trips",
+    ]
+
+    status, body = _post(client, "organization_update", cat.sysadmin, id="jtt", description="新的说明")
+    org = body["result"]
+    assert status == 200 and org["description"] == "新的说明"
+    assert org["title"] == "jtt"  # update replaces: the title not given falls back to the name
+    assert _post(client, "organization_patch", cat.admin, id="no-such-org", title="x")[0] == 404
+
+
 def test_orgs_members_and_tokens(ckan_client: tuple[TestClient, Catalog]) -> None:
     client, cat = ckan_client
     assert _post(client, "organization_create", cat.editor, name="new-org", title="新机构")[0] == 403
