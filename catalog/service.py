@@ -10,7 +10,7 @@ from typing import BinaryIO
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from catalog import grading, ledger
+from catalog import grading, ledger, pipeline
 from catalog.errors import (
     DatasetNameTaken,
     DatasetNotFound,
@@ -305,7 +305,8 @@ def upload_resource_file(
 ) -> ResourceVersion:
     """Stream a file into storage as the resource's next version and record it.
 
-    The bytes go to a staging key first; the version row is flushed; only then is the object moved
+    The bytes go to a staging key first; the version row (and its quality job) is flushed; only then
+    is the object moved
     to its final key. A failure at any step removes what was written, a crash leaves at worst a
     staging object (the sweeper's) or an object without metadata (fsck's). The caller commits, and
     removes `version.storage_key` if the commit fails (portal.downloads.commit_or_remove).
@@ -339,6 +340,7 @@ def upload_resource_file(
         session.add_all([version, resource, dataset])
         ledger.append(session, actor_id=actor_id, action="resource.upload", subject=version, dataset=dataset)
         session.flush()
+        pipeline.enqueue(session, version)  # every file is checked, whichever surface it came through
         reindex_dataset(session, dataset)
         storage.move(staging_key, final_key)
         moved = True

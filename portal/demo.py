@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from auth.models import Membership
 from auth.users import add_membership, create_user, get_user_by_name
-from catalog import pipeline, service
+from catalog import service
 from catalog.demo import DemoDataset, DemoSpec, demo_file, load_demo_spec
 from catalog.models import Dataset
 from catalog.schemas import DatasetCreate, OrganizationCreate, ResourceCreate
@@ -113,7 +113,7 @@ def _load_dataset(session: Session, storage: Storage, demo: DemoDataset) -> int:
         )
         path = demo_file(res.file)
         with path.open("rb") as fh:
-            version = service.upload_resource_file(
+            service.upload_resource_file(
                 session,
                 storage,
                 actor_id=None,
@@ -122,7 +122,6 @@ def _load_dataset(session: Session, storage: Storage, demo: DemoDataset) -> int:
                 data=fh,
                 content_type="text/csv",
             )
-        pipeline.enqueue(session, version)
         files += 1
     service.confirm_grade(session, actor_id=None, dataset=dataset, grade=demo.grade, reason="")
     service.publish_dataset(session, actor_id=None, dataset=dataset)

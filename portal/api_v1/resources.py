@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from auth.policy import Action, authorize
-from catalog import pipeline, service
+from catalog import service
 from catalog.errors import FileTooLarge
 from catalog.models import Resource, ResourceVersion
 from catalog.schemas import ResourcePublic, ResourceVersionPublic
@@ -78,7 +78,6 @@ async def put_file(
             content_type=media,
             max_size=limit,
         )
-        pipeline.enqueue(session, version)
         downloads.commit_or_remove(session, storage, version)
         return version
 
@@ -109,7 +108,6 @@ def upload_file(
         content_type=upload.content_type,
         max_size=limit,
     )
-    pipeline.enqueue(session, version)
     downloads.commit_or_remove(session, storage, version)
     return ResourceVersionPublic.model_validate(version)
 

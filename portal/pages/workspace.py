@@ -322,7 +322,6 @@ def upload_fallback(
         content_type=upload.content_type,
         max_size=settings.portal.max_upload_bytes,
     )
-    pipeline.enqueue(session, version)
     downloads.commit_or_remove(session, storage, version)
     return redirect(f"/workspace/dataset/{dataset.name}#quality")
 

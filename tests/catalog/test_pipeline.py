@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from catalog import pipeline, service
-from catalog.models import DataItem, ResourceVersion
+from catalog.models import DataItem, QualityJob, ResourceVersion
 from catalog.schemas import ResourceCreate
 from storage import LocalStorage
 from tests.factories import make_dataset, make_org
@@ -39,7 +39,9 @@ def _upload(
         version = service.upload_resource_file(
             s, storage, actor_id=None, resource=res, filename=filename, data=io.BytesIO(body)
         )
-        job = pipeline.enqueue(s, version)
+        job = s.exec(
+            select(QualityJob).where(QualityJob.version_id == version.id)
+        ).one()  # queued by the upload
         s.commit()
         return str(job.id), ds.name
 

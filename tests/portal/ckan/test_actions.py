@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
+from catalog.models import QualityJob, ResourceVersion
 from tests.portal.ckan.conftest import Catalog
 
 A = "/api/3/action/"
@@ -384,6 +387,13 @@ def test_resource_upload_download_update_delete(ckan_client: tuple[TestClient, C
         headers={"Authorization": cat.editor},
     )
     assert r.status_code == 200 and r.json()["result"]["version"] == 2 and r.json()["result"]["size"] == 8
+    with Session(client.app.state.engine) as s:  # type: ignore[attr-defined]
+        queued = s.exec(
+            select(ResourceVersion.version)
+            .join(QualityJob, col(QualityJob.version_id) == ResourceVersion.id)
+            .where(ResourceVersion.resource_id == uuid.UUID(res["id"]))
+        ).all()
+    assert sorted(queued) == [1, 2]  # files sent through CKAN are quality-checked like any other
     assert _post(client, "resource_delete", cat.outsider, id=res["id"])[0] == 403
     assert _post(client, "resource_delete", cat.editor, id=res["id"])[0] == 200
     assert _get(client, "resource_show", id=res["id"])[0] == 404
