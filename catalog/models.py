@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(value: datetime) -> datetime:
+    """value as an aware datetime: a naive one (a caller's, or a row read before UTCDateTime) is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timezone-aware timestamp that reads back as aware UTC on SQLite too."""
 

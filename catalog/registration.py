@@ -23,7 +23,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from catalog import ledger, service
 from catalog.errors import CatalogError, InvalidState, NotFound
-from catalog.models import Dataset, Organization, UTCDateTime, utcnow
+from catalog.models import Dataset, Organization, UTCDateTime, aware, utcnow
 from catalog.schemas import DatasetUpdate
 
 DEFAULT_NOTICE_DAYS = 7
@@ -367,7 +367,7 @@ def file_objection(
     now = now or utcnow()
     if registration.state != RegistrationState.NOTICE:
         raise InvalidState("仅公示期内可提出异议 / objections are filed only during the notice period")
-    if registration.notice_ends_at is not None and _aware(now) >= _aware(registration.notice_ends_at):
+    if registration.notice_ends_at is not None and aware(now) >= aware(registration.notice_ends_at):
         raise InvalidState("公示期已结束 / the notice period is over")
     if not reason.strip():
         raise InvalidRegistration("异议须说明理由 / an objection needs a reason")
@@ -453,7 +453,7 @@ def code(
         raise InvalidState(
             f"仅公示后可赋码 / only a registration under notice can be coded (now {registration.state})"
         )
-    if registration.notice_ends_at is not None and _aware(now) < _aware(registration.notice_ends_at):
+    if registration.notice_ends_at is not None and aware(now) < aware(registration.notice_ends_at):
         raise InvalidState("公示期未满 / the notice period has not ended yet")
     pending = [o for o in objections_of(session, registration) if o.state == ObjectionState.OPEN]
     if pending:
@@ -594,12 +594,6 @@ def _validated_payload(payload: dict[str, Any]) -> dict[str, Any]:
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise InvalidRegistration(f"变更内容无效 / invalid payload: {detail}") from exc
     return data.model_dump(mode="json", exclude_unset=True)
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _advance(

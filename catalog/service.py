@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -32,6 +32,8 @@ from catalog.search import index as search_index
 from catalog.search.index import SearchDocument
 from storage import STAGING_PREFIX, Storage, make_key
 from storage.errors import ObjectTooLarge
+
+T = TypeVar("T")
 
 # A file in one of these states keeps its dataset from being published.
 BLOCKING_QUALITY = frozenset({"blocked", "unreadable"})
@@ -60,7 +62,7 @@ def get_organization_by_name(session: Session, name: str) -> Organization | None
 
 def require_organization(session: Session, name_or_id: str | uuid.UUID) -> Organization:
     """The organization with this name or id; OrganizationNotFound otherwise."""
-    org = _by_name_or_id(session, Organization, name_or_id)
+    org = by_id_or_key(session, Organization, name_or_id)
     if org is None:
         raise OrganizationNotFound(f"organization not found: {name_or_id}")
     return org
@@ -121,7 +123,7 @@ def get_dataset_by_name(session: Session, name: str) -> Dataset | None:
 
 def require_dataset(session: Session, name_or_id: str | uuid.UUID) -> Dataset:
     """The dataset with this name or id; DatasetNotFound otherwise."""
-    dataset = _by_name_or_id(session, Dataset, name_or_id)
+    dataset = by_id_or_key(session, Dataset, name_or_id)
     if dataset is None:
         raise DatasetNotFound(f"dataset not found: {name_or_id}")
     return dataset
@@ -402,13 +404,14 @@ def reindex_dataset(session: Session, dataset: Dataset, *, new: bool = False) ->
     )
 
 
-def _by_name_or_id(session: Session, model: type, name_or_id: str | uuid.UUID):  # type: ignore[no-untyped-def]
-    if isinstance(name_or_id, uuid.UUID):
-        return session.get(model, name_or_id)
+def by_id_or_key(session: Session, model: type[T], ref: str | uuid.UUID, key: str = "name") -> T | None:
+    """The row of model whose id is ref (a UUID or its text), else whose `key` column equals ref."""
+    if isinstance(ref, uuid.UUID):
+        return session.get(model, ref)
     try:
-        return session.get(model, uuid.UUID(str(name_or_id)))
+        return session.get(model, uuid.UUID(str(ref)))
     except ValueError:
-        return session.exec(select(model).where(model.name == name_or_id)).first()
+        return session.exec(select(model).where(getattr(model, key) == ref)).first()
 
 
 # --- used by the CKAN surface ---

@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalog import ledger
+from catalog import ledger, service
 from catalog.exchange import certificates, settlement
 from catalog.exchange.errors import (
     DisputeNotFound,
@@ -48,7 +48,7 @@ from catalog.exchange.ports import Gateway
 from catalog.exchange.products import _record
 from catalog.exchange.sandbox import AggregateQuery, AggregateResult, compile_aggregate, run_aggregate
 from catalog.exchange.settings import ExchangeSettings
-from catalog.models import Organization, utcnow
+from catalog.models import Organization, aware, utcnow
 
 CONTRACT_TEMPLATE_VERSION = "2025.1"
 BUYER, SELLER = "buyer", "seller"
@@ -78,20 +78,9 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def _aware(value: datetime | None) -> datetime:
-    if value is None:
-        return utcnow()
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def get_order(session: Session, ref: str | uuid.UUID) -> ExchangeOrder | None:
     """An order by id or number, or None."""
-    if isinstance(ref, uuid.UUID):
-        return session.get(ExchangeOrder, ref)
-    try:
-        return session.get(ExchangeOrder, uuid.UUID(ref))
-    except ValueError:
-        return session.exec(select(ExchangeOrder).where(ExchangeOrder.number == ref)).first()
+    return service.by_id_or_key(session, ExchangeOrder, ref, "number")
 
 
 def require_order(session: Session, ref: str | uuid.UUID) -> ExchangeOrder:
@@ -393,7 +382,7 @@ def record_payment(
         )
     product = session.get(DataProduct, order.product_id)
     assert product is not None
-    moment = _aware(now)
+    moment = aware(now) if now else utcnow()
     before = ledger.snapshot(order)
     order.paid_at = moment
     order.payment_ref = payment_ref[:100] or f"SIM-{secrets.token_hex(6).upper()}"
@@ -444,7 +433,7 @@ def confirm_receipt(
 ) -> ExchangeOrder:
     """The buyer confirms receipt: the order settles and the transaction certificate is issued."""
     _require(order, OrderStatus.ACTIVE, what="confirm receipt")
-    moment = _aware(now)
+    moment = aware(now) if now else utcnow()
     before = ledger.snapshot(order)
     order.received_at = moment
     order.status = OrderStatus.RECEIVED.value
@@ -523,7 +512,7 @@ def expire_orders(session: Session, gw: Gateway, *, now: datetime | None = None)
 
     Delivery already stops at the term's end without this job: the grant's own period ends then.
     """
-    moment = _aware(now)
+    moment = aware(now) if now else utcnow()
     stmt = select(ExchangeOrder).where(
         col(ExchangeOrder.status).in_(list(IN_FORCE)), col(ExchangeOrder.valid_to) <= moment
     )

@@ -41,7 +41,7 @@ from catalog.exchange.models import (
     SellerRole,
 )
 from catalog.exchange.ports import Gateway
-from catalog.models import DataItem, Dataset, Organization, utcnow
+from catalog.models import DataItem, Dataset, Organization, aware, utcnow
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
 UNTRADABLE_GRADES = ("core", "important")  # 核心数据 and 重要数据 are never traded
@@ -145,12 +145,6 @@ def _record(
     )
 
 
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def product_datasets(session: Session, product: DataProduct) -> list[Dataset]:
     """The datasets a product delivers from, in the product's order."""
     found = {d.id: d for d in service.get_datasets(session, [uuid.UUID(x) for x in product.dataset_ids])}
@@ -229,7 +223,7 @@ def authorize_agent(
             )
     if len(service.get_datasets(session, ids)) != len(ids):
         raise InvalidAuthorization("an authorized dataset does not exist / 授权数据不存在")
-    start, end = _aware(valid_from), _aware(valid_to)
+    start, end = aware(valid_from), aware(valid_to)
     if end <= start:
         raise InvalidAuthorization("valid_to must be after valid_from / 截止时间须晚于起始时间")
     auth = BrokerAuthorization(
@@ -300,7 +294,7 @@ def authorization_problem(
         or authorization.holder_org_id != product.holder_org_id
     ):
         return "the authorization is for other parties / 授权主体不符"
-    if not _aware(authorization.valid_from) <= now < _aware(authorization.valid_to):
+    if not aware(authorization.valid_from) <= now < aware(authorization.valid_to):
         return "the authorization is not valid now / 授权不在有效期内"
     missing = set(product.dataset_ids) - set(authorization.dataset_ids)
     if missing:
@@ -313,12 +307,7 @@ def authorization_problem(
 
 def get_product(session: Session, name_or_id: str | uuid.UUID) -> DataProduct | None:
     """A product by name or id, or None."""
-    if isinstance(name_or_id, uuid.UUID):
-        return session.get(DataProduct, name_or_id)
-    try:
-        return session.get(DataProduct, uuid.UUID(name_or_id))
-    except ValueError:
-        return session.exec(select(DataProduct).where(DataProduct.name == name_or_id)).first()
+    return service.by_id_or_key(session, DataProduct, name_or_id, "name")
 
 
 def require_product(session: Session, name_or_id: str | uuid.UUID) -> DataProduct:
@@ -460,7 +449,7 @@ def _sensitive_items(session: Session, dataset_ids: list[uuid.UUID]) -> list[Dat
 
 def checklist(session: Session, product: DataProduct, *, now: datetime | None = None) -> list[Check]:
     """The review checklist: grade, personal information, lawful source, authorization, assessments, delivery."""
-    moment = _aware(now) if now is not None else utcnow()
+    moment = aware(now) if now is not None else utcnow()
     datasets = product_datasets(session, product)
     checks: list[Check] = []
 
@@ -669,7 +658,7 @@ def submit_product(
             [c.as_dict() for c in blocking],
         )
     product.spec = {**product.spec, "quality_report": quality_report(session, product)}
-    product.submitted_at = _aware(now) if now else utcnow()
+    product.submitted_at = aware(now) if now else utcnow()
     product.review_checklist = [c.as_dict() for c in checks]
     _transition(
         session,
@@ -698,7 +687,7 @@ def approve_product(
     now: datetime | None = None,
 ) -> DataProduct:
     """The operator lists a submitted product; every checklist item must pass."""
-    moment = _aware(now) if now else utcnow()
+    moment = aware(now) if now else utcnow()
     checks = checklist(session, product, now=moment)
     failures = [c for c in checks if not c.ok]
     if failures:
@@ -741,7 +730,7 @@ def reject_product(
     reasons = [r.strip() for r in reasons if r.strip()]
     if not reasons:
         raise InvalidProduct("a rejection states its reasons / 驳回须说明理由")
-    moment = _aware(now) if now else utcnow()
+    moment = aware(now) if now else utcnow()
     product.review_checklist = [c.as_dict() for c in checklist(session, product, now=moment)]
     product.review_reasons = reasons
     product.reviewed_by, product.reviewed_at = actor_id, moment

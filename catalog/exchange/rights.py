@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalog import ledger
+from catalog import ledger, service
 from catalog.exchange import certificates
 from catalog.exchange.errors import InvalidProduct, InvalidTransition, RegistrationNotFound
 from catalog.exchange.models import (
@@ -37,12 +37,7 @@ LIVE = (RightsState.REGISTERED.value, RightsState.OBJECTED.value)
 
 def get_registration(session: Session, ref: str | uuid.UUID) -> RightsRegistration | None:
     """A registration by id or certificate number, or None."""
-    if isinstance(ref, uuid.UUID):
-        return session.get(RightsRegistration, ref)
-    try:
-        return session.get(RightsRegistration, uuid.UUID(ref))
-    except ValueError:
-        return session.exec(select(RightsRegistration).where(RightsRegistration.number == ref)).first()
+    return service.by_id_or_key(session, RightsRegistration, ref, "number")
 
 
 def require_registration(session: Session, ref: str | uuid.UUID) -> RightsRegistration:

@@ -57,7 +57,7 @@ from catalog.exchange.models import (
 from catalog.exchange.products import AssessmentCreate, PlanCreate, ProductCreate, ProductSpec
 from catalog.exchange.sandbox import AggregateQuery
 from catalog.exchange.stats import exchange_stats
-from catalog.models import Dataset, Organization
+from catalog.models import Dataset, Organization, aware
 from portal import downloads
 from portal.api_v1.exchange import (
     WRITERS,
@@ -221,11 +221,6 @@ def _date(raw: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
-
-
-def _aware(value: datetime) -> datetime:
-    """A stored time as timezone-aware UTC (SQLite hands them back naive)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _start_of(day: date) -> datetime:
@@ -401,7 +396,7 @@ def _authorizations_for_agent(
     if not usable_only:
         return found
     now = datetime.now(UTC)
-    return [a for a in found if a.revoked_at is None and _aware(a.valid_from) <= now < _aware(a.valid_to)]
+    return [a for a in found if a.revoked_at is None and aware(a.valid_from) <= now < aware(a.valid_to)]
 
 
 @router.get("/exchange/seller", response_class=HTMLResponse)
@@ -862,7 +857,7 @@ def _authorizations_view(
             "orgs": orgs,
             "dataset_by_str": names,
             "now": datetime.now(UTC),
-            "aware": _aware,
+            "aware": aware,
             "values": values
             or {
                 "valid_from": today.isoformat(),
